@@ -1,0 +1,130 @@
+# scramble: one non-recursive Makefile.  Everything is built into build/.
+#   make            build everything
+#   make check      install missing test packages, build, run every test
+#   make demo       the end-to-end story on loopback
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make SANITIZE=1 ASan+UBSan build (unit tests and daemon)
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+LIBDIR  ?= $(PREFIX)/lib
+MANDIR  ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+DESTDIR ?=
+
+CC      ?= cc
+B       := build
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes
+HARDEN  := -fstack-protector-strong -fPIC
+CPPFLAGS += -D_GNU_SOURCE -Icommon -DSYSCONFDIR='"$(SYSCONFDIR)"' -DLIBDIR='"$(LIBDIR)"'
+ifeq ($(SANITIZE),1)
+OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+SANLD   := -fsanitize=address,undefined
+else
+OPT     := -O2 -g
+HARDEN  += -D_FORTIFY_SOURCE=2
+SANLD   :=
+endif
+CFLAGS  ?=
+CFLAGS  += -std=gnu11 $(WARN) $(OPT) $(HARDEN)
+LDFLAGS += -Wl,-z,relro,-z,now -Wl,--as-needed
+EXE_LDFLAGS := -pie $(SANLD)
+CONFUSE_LIBS := $(shell pkg-config --libs libconfuse 2>/dev/null || echo -lconfuse)
+
+COMMON_SRC   := $(wildcard common/*.c)
+COMMON_OBJ   := $(COMMON_SRC:%.c=$(B)/%.o)
+DAEMON_SRC   := $(filter-out daemon/scramblectl.c daemon/ctl_%.c,$(wildcard daemon/*.c))
+CTL_SRC      := daemon/scramblectl.c $(wildcard daemon/ctl_*.c)
+CTL_OBJ      := $(CTL_SRC:%.c=$(B)/%.o)
+DAEMON_OBJ   := $(DAEMON_SRC:%.c=$(B)/%.o)
+SHIM_SRC     := $(wildcard preload/shim*.c)
+SHIM_OBJ     := $(SHIM_SRC:%.c=$(B)/shimobj/%.o)
+UNIT_SRC     := $(wildcard tests/unit/test_*.c)
+UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
+HELPER_SRC   := $(wildcard tests/helpers/*.c)
+HELPER_BIN   := $(HELPER_SRC:tests/helpers/%.c=$(B)/%)
+
+PROGRAMS := $(B)/scrambled $(B)/scramblectl $(B)/scramble $(B)/scramble-connect
+LIBS     := $(B)/libscramble.so $(B)/libscramble-conf.so
+
+all: $(PROGRAMS) $(LIBS) $(HELPER_BIN) $(UNIT_BIN)
+
+$(B)/%.o: %.c $(wildcard common/*.h daemon/*.h preload/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# The shim is never built with sanitizers: it is loaded into other programs.
+SHIM_CFLAGS := -std=gnu11 $(WARN) -O2 -g -fPIC -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fvisibility=hidden
+$(B)/shimobj/%.o: %.c $(wildcard common/*.h preload/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(SHIM_CFLAGS) -c -o $@ $<
+
+$(B)/libcommon.a: $(COMMON_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+# the shim's own copy of the common code, hidden and unsanitized
+SHIM_COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/shimobj/%.o)
+$(B)/libcommon-shim.a: $(SHIM_COMMON_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/scrambled: $(DAEMON_OBJ) $(B)/libcommon.a
+	$(CC) $(CFLAGS) $(EXE_LDFLAGS) $(LDFLAGS) -o $@ $(DAEMON_OBJ) $(B)/libcommon.a $(CONFUSE_LIBS)
+
+$(B)/scramblectl: $(CTL_OBJ) $(B)/libcommon.a
+	$(CC) $(CFLAGS) $(EXE_LDFLAGS) $(LDFLAGS) -o $@ $(CTL_OBJ) $(B)/libcommon.a $(CONFUSE_LIBS)
+
+$(B)/scramble: $(B)/preload/scramble.o $(B)/libcommon.a
+	$(CC) $(CFLAGS) $(EXE_LDFLAGS) $(LDFLAGS) -o $@ $< $(B)/libcommon.a
+
+$(B)/scramble-connect: $(B)/preload/scramble-connect.o $(B)/libcommon.a
+	$(CC) $(CFLAGS) $(EXE_LDFLAGS) $(LDFLAGS) -o $@ $< $(B)/libcommon.a $(CONFUSE_LIBS)
+
+# libscramble.so links nothing but libc; it dlopen()s libscramble-conf.so
+# (which carries libconfuse) from its own directory on first need.
+$(B)/libscramble.so: $(SHIM_OBJ) $(B)/libcommon-shim.a
+	$(CC) -shared $(LDFLAGS) -Wl,-soname,libscramble.so -o $@ $(SHIM_OBJ) $(B)/libcommon-shim.a
+
+$(B)/libscramble-conf.so: $(B)/shimobj/preload/confload.o $(B)/libcommon-shim.a
+	$(CC) -shared $(LDFLAGS) -Wl,-soname,libscramble-conf.so -o $@ $< $(B)/libcommon-shim.a $(CONFUSE_LIBS)
+
+$(B)/shimobj/preload/confload.o: preload/confload.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(SHIM_CFLAGS) -c -o $@ $<
+
+$(B)/unit/%: tests/unit/%.c $(B)/libcommon.a tests/unit/unit.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(EXE_LDFLAGS) $(LDFLAGS) -o $@ $< $(B)/libcommon.a $(CONFUSE_LIBS)
+
+$(B)/%: tests/helpers/%.c $(B)/libcommon.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(EXE_LDFLAGS) $(LDFLAGS) -o $@ $< $(B)/libcommon.a -lpthread
+
+deps:
+	@contrib/install-deps
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@tests/run
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@contrib/demo
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(B)/scrambled $(B)/scramblectl $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(B)/scramble $(B)/scramble-connect $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(LIBS) $(DESTDIR)$(LIBDIR)/
+	for m in contrib/man/*.[1-8]; do \
+		[ -e "$$m" ] || continue; \
+		s=$${m##*.}; install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man$$s/; \
+	done
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all deps check demo install clean
