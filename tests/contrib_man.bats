@@ -1,0 +1,92 @@
+#!/usr/bin/env bats
+# The man pages in contrib/man render without warnings, describe every
+# configuration key and are installed by "make install".
+
+load helpers
+
+setup() { common_setup; }
+teardown() { common_teardown; }
+
+PAGES="scrambled.8 scramblectl.8 scramble.1 scramble-connect.1 libscramble.7 scramble.conf.5"
+
+# render_warnings FILE: what groff and man say about FILE on stderr
+render_warnings() {
+	groff -man -ww -z "$1" 2>&1 >/dev/null
+	LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 -l "$1" 2>&1 >/dev/null
+}
+
+@test "every man page exists and renders without warnings" {
+	local p out
+	for p in $PAGES; do
+		[ -s "$TOP/contrib/man/$p" ] || fail "missing contrib/man/$p"
+		out=$(render_warnings "$TOP/contrib/man/$p")
+		[ -z "$out" ] || fail "$p: $out"
+	done
+}
+
+@test "the warning check catches a broken page" {
+	sed 's/^\.SH DESCRIPTION/.SH DESCRIPTION\n.BOGUSMACRO x\n\\fQoops/' \
+		"$TOP/contrib/man/scrambled.8" >"$T/broken.8"
+	run render_warnings "$T/broken.8"
+	[ -n "$output" ]
+}
+
+@test "every page has a NAME line for whatis and renders as text" {
+	local p name sec out
+	for p in $PAGES; do
+		name=${p%.*}; sec=${p##*.}
+		out=$(lexgrog "$TOP/contrib/man/$p")
+		[[ $out == *"\"$name - "* ]] || fail "$p: NAME section: $out"
+		out=$(LC_ALL=C.UTF-8 MANWIDTH=80 man -E UTF-8 -l "$TOP/contrib/man/$p" 2>/dev/null | col -b)
+		[[ $out == *SYNOPSIS* && $out == *DESCRIPTION* ]] || fail "$p: no SYNOPSIS/DESCRIPTION"
+		grep -q "^\.TH $(echo "$name" | tr a-z- A-Z-| sed 's/-/\\\\-/') $sec " "$TOP/contrib/man/$p" ||
+			grep -qi "^\.TH ${name} $sec " "$TOP/contrib/man/$p" || fail "$p: .TH does not name section $sec"
+	done
+}
+
+@test "scramble.conf(5) documents every key with its default" {
+	local page out k
+	page=$(LC_ALL=C.UTF-8 MANWIDTH=200 man -E UTF-8 -l "$TOP/contrib/man/scramble.conf.5" 2>/dev/null | col -b)
+	for k in file ports listen table offsets mode command backend user group env \
+		connect_timeout start_timeout login_log login_match login_timeout allow \
+		max_pending per_source rate deny_time guard kill_grace poll_ms watch \
+		host port rendezvous timeout; do
+		grep -Eq "^ {5,9}([a-z_]+, )?$k( |,|\$)" <<<"$page" || fail "key $k not described"
+	done
+	for out in "Default 60" "Default 5" "Default 30" "Default 16" "Default 4" \
+		"Default 2" "Default 200" "1024-65535" "hour" "client-octet"; do
+		grep -qF -- "$out" <<<"$page" || fail "missing: $out"
+	done
+}
+
+@test "scrambled(8) warns that the debug level may log decoy/valid pairs" {
+	local page
+	page=$(LC_ALL=C.UTF-8 MANWIDTH=200 man -E UTF-8 -l "$TOP/contrib/man/scrambled.8" 2>/dev/null | col -b)
+	grep -q 'may contain decoy and valid port pairs' <<<"$page"
+	for o in -c -s -f -t -d SIGHUP SIGTERM 'EXIT STATUS' SECURITY FILES; do
+		grep -qF -- "$o" <<<"$page" || fail "scrambled(8) lacks $o"
+	done
+}
+
+@test "the limits of the shim are documented (static binaries, raw syscall)" {
+	local p
+	for p in libscramble.7 scramble.1; do
+		grep -q 'Statically linked\|statically linked' "$TOP/contrib/man/$p" || fail "$p: static"
+		grep -q 'SYS_connect' "$TOP/contrib/man/$p" || fail "$p: SYS_connect"
+		grep -q 'scramble\\-connect' "$TOP/contrib/man/$p" || fail "$p: scramble-connect"
+	done
+}
+
+@test "make install puts every page in its section" {
+	# default PREFIX, so that the objects in build/ stay those of "make"
+	run make -C "$TOP" --no-print-directory install DESTDIR="$T/root"
+	assert_success
+	local p
+	for p in $PAGES; do
+		cmp "$TOP/contrib/man/$p" "$T/root/usr/local/share/man/man${p##*.}/$p" || fail "$p not installed"
+	done
+	# and man finds them there by name
+	run env MANPATH="$T/root/usr/local/share/man" man -w scramble.conf
+	assert_success
+	assert_output "$T/root/usr/local/share/man/man5/scramble.conf.5"
+}
