@@ -1,0 +1,192 @@
+/* The client side of wire protocol v1 (SPEC section 3): connect to the
+ * rendezvous port, read the decoy line, compute the valid port.
+ *
+ * Everything here runs inside other people's programs (the shim), so it
+ * uses only its own descriptor, closes it on every path, never touches
+ * signal state and waits on the monotonic clock only. */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include "addr.h"
+#include "client.h"
+#include "decoy.h"
+#include "mapping.h"
+
+/* Milliseconds left until deadline (monotonic), 0 if it has passed. */
+static int ms_left(const struct timespec *deadline)
+{
+	struct timespec now;
+	long long ms;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &now) != 0)
+		return 0;
+	ms = (long long)(deadline->tv_sec - now.tv_sec) * 1000 +
+	     (deadline->tv_nsec - now.tv_nsec) / 1000000;
+	if (ms <= 0)
+		return 0;
+	return ms > 0x7fffffff ? 0x7fffffff : (int)ms;
+}
+
+/* Wait for events on fd until the deadline.  1 ready, 0 timed out, -1 error.
+ * EINTR restarts the wait with what is left of the deadline. */
+static int wait_fd(int fd, short events, const struct timespec *deadline)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	int r;
+
+	for (;;) {
+		int left = ms_left(deadline);
+		if (left == 0)
+			return 0;
+		r = poll(&p, 1, left);
+		if (r > 0)
+			return 1;
+		if (r == 0)
+			continue;        /* re-check the clock: poll may end early */
+		if (errno != EINTR)
+			return -1;
+	}
+}
+
+/* Non-blocking connect bounded by the deadline.  0 connected, -1 with errno. */
+static int connect_deadline(int fd, const struct sockaddr *sa, socklen_t len,
+			    const struct timespec *deadline)
+{
+	int err = 0, r;
+	socklen_t elen = sizeof err;
+
+	if (connect(fd, sa, len) == 0)
+		return 0;
+	if (errno != EINPROGRESS && errno != EINTR)
+		return -1;
+	r = wait_fd(fd, POLLOUT, deadline);
+	if (r == 0) {
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	if (r < 0)
+		return -1;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0)
+		return -1;
+	if (err != 0) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+/* Read the decoy line: at most DECOY_MAX_READ bytes, until a newline, EOF
+ * or a full buffer.  Returns the byte count or -1 with errno. */
+static ssize_t read_decoy(int fd, char *buf, const struct timespec *deadline)
+{
+	size_t got = 0;
+
+	while (got < DECOY_MAX_READ) {
+		int r = wait_fd(fd, POLLIN, deadline);
+		if (r == 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if (r < 0)
+			return -1;
+		ssize_t n = recv(fd, buf + got, DECOY_MAX_READ - got, 0);
+		if (n < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (memchr(buf, '\n', got))
+			break;
+	}
+	return (ssize_t)got;
+}
+
+/* Bind the rendezvous socket to the application's local address (never its
+ * port, which the application's own socket holds). */
+static int bind_local(int fd, const struct sockaddr *local, socklen_t locallen)
+{
+	struct sockaddr_storage ss;
+	int one = 1;
+
+	if (locallen > sizeof ss || locallen < sizeof(sa_family_t))
+		return -1;
+	memset(&ss, 0, sizeof ss);
+	memcpy(&ss, local, locallen);
+	if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)
+		return -1;
+	sockaddr_set_port((struct sockaddr *)&ss, 0);
+	/* the port is chosen at connect time: no ephemeral port is held for
+	 * an address we merely want to leave from */
+	(void)setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+	return bind(fd, (struct sockaddr *)&ss, locallen);
+}
+
+int client_rendezvous(const struct target *t, const struct sockaddr *dst, socklen_t dstlen,
+		      const struct sockaddr *local, socklen_t locallen, time_t now)
+{
+	struct sockaddr_storage peer, self;
+	socklen_t selflen = sizeof self;
+	struct timespec deadline;
+	struct ipaddr me;
+	uint16_t myport;
+	char buf[DECOY_MAX_READ];
+	ssize_t n;
+	long decoy;
+	int fd = -1, octet, result = -1, err = ECONNREFUSED;
+
+	if (t == NULL || t->table == NULL || !t->table->loaded || dst == NULL ||
+	    dstlen > sizeof peer || dstlen < sizeof(sa_family_t) ||
+	    (dst->sa_family != AF_INET && dst->sa_family != AF_INET6))
+		goto out;
+	if (clock_gettime(CLOCK_MONOTONIC, &deadline) != 0)
+		goto out;
+	deadline.tv_sec += t->timeout ? t->timeout : 5;
+	if (now == 0)
+		now = time(NULL);
+
+	memset(&peer, 0, sizeof peer);
+	memcpy(&peer, dst, dstlen);
+	sockaddr_set_port((struct sockaddr *)&peer, t->rendezvous);
+
+	fd = socket(dst->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		goto out;
+	if (local != NULL && bind_local(fd, local, locallen) != 0)
+		goto out;
+	if (connect_deadline(fd, (struct sockaddr *)&peer, dstlen, &deadline) != 0) {
+		if (errno == ETIMEDOUT)
+			err = ETIMEDOUT;
+		goto out;
+	}
+	n = read_decoy(fd, buf, &deadline);
+	if (n < 0) {
+		if (errno == ETIMEDOUT)
+			err = ETIMEDOUT;
+		goto out;
+	}
+	decoy = decoy_parse(buf, (size_t)n, t->table->range);
+	if (decoy < 0 || !table_has(&t->table->table, decoy))
+		goto out;
+	/* the client octet is our own address as the server sees it */
+	if (getsockname(fd, (struct sockaddr *)&self, &selflen) != 0 ||
+	    addr_from_sockaddr((struct sockaddr *)&self, selflen, &me, &myport) != 0)
+		goto out;
+	octet = addr_last_byte(&me);
+	if (octet < 0)
+		goto out;
+	result = map_valid(table_lookup(&t->table->table, (uint16_t)decoy), t->offsets,
+			   map_hour(now), octet, t->table->range);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (result < 0)
+		errno = err;
+	return result;
+}

@@ -1,0 +1,32 @@
+/* Internals of libscramble.so.  shim.c holds the exported hooks and nothing
+ * else; shim_core.c decides and does the work.  All of this is hidden
+ * (-fvisibility=hidden): only connect, sendto and sendmsg are exported. */
+#ifndef SCRAMBLE_SHIM_H
+#define SCRAMBLE_SHIM_H
+
+#include <sys/socket.h>
+#include <sys/types.h>
+#include "config.h"
+
+/* The next definitions of the hooked functions (libc's), resolved once. */
+int shim_real_connect(int fd, const struct sockaddr *sa, socklen_t len);
+ssize_t shim_real_sendto(int fd, const void *buf, size_t n, int flags,
+			 const struct sockaddr *sa, socklen_t len);
+ssize_t shim_real_sendmsg(int fd, const struct msghdr *msg, int flags);
+
+/* Is (sa, len) a configured target?  Returns it, or NULL for everything
+ * else: non-IP families, short addresses, connects the shim makes itself,
+ * no or refused configuration.  Loads the configuration on the first IP
+ * destination.  After that a miss is a bit test and at most one hash
+ * lookup: no syscall, no allocation, errno untouched. */
+const struct target *shim_lookup(const struct sockaddr *sa, socklen_t len);
+
+/* For a hit on fd: the address the application's socket must really use,
+ * written to out (same family and length as sa, only the port changed).
+ * Returns 0 (use out), 1 (not ours after all: pass the original through,
+ * errno as the caller had it) or -1 (rendezvous failed: errno is
+ * ECONNREFUSED or ETIMEDOUT; never use the original port). */
+int shim_prepare(const struct target *t, int fd, const struct sockaddr *sa, socklen_t len,
+		 struct sockaddr_storage *out);
+
+#endif

@@ -1,0 +1,359 @@
+/* The work behind the hooks of libscramble.so (SPEC section 6).
+ *
+ * Life of a process with the shim preloaded:
+ *  - nothing happens at load time (no constructor);
+ *  - the first connect() (or sendto/sendmsg with MSG_FASTOPEN) to an IPv4 or
+ *    IPv6 address loads the configuration once (pthread_once): if the file
+ *    exists, libscramble-conf.so (which carries libconfuse) is dlopen()ed,
+ *    builds the target set and is closed again;
+ *  - from then on a destination that is not a configured (address, port)
+ *    costs a bit test and at most one hash lookup;
+ *  - a hit does the rendezvous on a socket of its own and hands the valid
+ *    port back to the hook, which connects the application's socket there
+ *    with the application's own flags.
+ *
+ * While the shim works (configuration load, rendezvous) a thread-local flag
+ * sends the connects it makes itself straight to libc. */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <unistd.h>
+#include "addr.h"
+#include "client.h"
+#include "confload.h"
+#include "shim.h"
+#include "targets.h"
+
+#ifndef LIBDIR
+#define LIBDIR "/usr/local/lib"
+#endif
+
+/* Set while this thread is inside the shim's own work. initial-exec: the
+ * shim is preloaded, so its TLS is static and reading it costs no call. */
+static __thread int in_shim __attribute__((tls_model("initial-exec")));
+
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+static const struct target_set *targets;   /* NULL: pass everything through */
+static bool debug_on;                      /* SCRAMBLE_DEBUG=1, not when AT_SECURE */
+static int rdv_failure_logged;
+
+/* ---- messages: stderr only when asked, syslog for errors ---- */
+
+static void debug_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void debug_msg(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int n, saved = errno;
+
+	if (!debug_on)
+		return;
+	n = snprintf(line, sizeof line, "libscramble[%d]: ", (int)getpid());
+	va_start(ap, fmt);
+	if (n > 0 && (size_t)n < sizeof line)
+		n += vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		goto out;
+	if ((size_t)n >= sizeof line - 1)
+		n = (int)sizeof line - 2;
+	line[n++] = '\n';
+	if (write(STDERR_FILENO, line, (size_t)n) < 0) {
+		/* nothing sensible to do */
+	}
+out:
+	errno = saved;
+}
+
+/* One datagram to /dev/log on a socket of our own, closed at once: the
+ * application's own openlog() state (ident, options, descriptor) is left
+ * alone, and no descriptor outlives the call. */
+static void syslog_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void syslog_msg(const char *fmt, ...)
+{
+	struct sockaddr_un un = { .sun_family = AF_UNIX, .sun_path = "/dev/log" };
+	char line[768], text[640];
+	va_list ap;
+	int fd, n, saved = errno;
+
+	va_start(ap, fmt);
+	n = vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		goto out;
+	if (debug_on)
+		debug_msg("%s", text);
+	n = snprintf(line, sizeof line, "<%d>libscramble[%d]: %s", LOG_USER | LOG_ERR,
+		     (int)getpid(), text);
+	if (n < 0)
+		goto out;
+	if ((size_t)n >= sizeof line)
+		n = (int)sizeof line - 1;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto out;
+	(void)shim_real_sendto(fd, line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL,
+			       (struct sockaddr *)&un, sizeof un);
+	close(fd);
+out:
+	errno = saved;
+}
+
+/* ---- the next definitions of the hooked functions ---- */
+
+typedef int (*connect_fn)(int, const struct sockaddr *, socklen_t);
+typedef ssize_t (*sendto_fn)(int, const void *, size_t, int, const struct sockaddr *, socklen_t);
+typedef ssize_t (*sendmsg_fn)(int, const struct msghdr *, int);
+
+static connect_fn next_connect;
+static sendto_fn next_sendto;
+static sendmsg_fn next_sendmsg;
+
+/* Fallbacks if the dynamic linker finds no next definition (or hands back
+ * our own hook, which would recurse forever). */
+static int sys_connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	return (int)syscall(SYS_connect, fd, sa, len);
+}
+static ssize_t sys_sendto(int fd, const void *buf, size_t n, int flags,
+			  const struct sockaddr *sa, socklen_t len)
+{
+	return (ssize_t)syscall(SYS_sendto, fd, buf, n, flags, sa, len);
+}
+static ssize_t sys_sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	return (ssize_t)syscall(SYS_sendmsg, fd, msg, flags);
+}
+
+static void *resolve_next(const char *name, void *self, void *fallback)
+{
+	int saved = errno;
+	void *p = dlsym(RTLD_NEXT, name);
+
+	if (p == NULL || p == self)
+		p = fallback;
+	errno = saved;
+	return p;
+}
+
+/* Racing threads may both resolve; they store the same pointer. */
+#define NEXT(var, name, self, fallback) __extension__({                       \
+	__typeof__(var) f_ = __atomic_load_n(&var, __ATOMIC_ACQUIRE);          \
+	if (f_ == NULL) {                                                      \
+		f_ = (__typeof__(var))resolve_next(name, (void *)(self),       \
+						   (void *)(fallback));        \
+		__atomic_store_n(&var, f_, __ATOMIC_RELEASE);                  \
+	}                                                                      \
+	f_; })
+
+int shim_real_connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	return NEXT(next_connect, "connect", connect, sys_connect)(fd, sa, len);
+}
+
+ssize_t shim_real_sendto(int fd, const void *buf, size_t n, int flags,
+			 const struct sockaddr *sa, socklen_t len)
+{
+	return NEXT(next_sendto, "sendto", sendto, sys_sendto)(fd, buf, n, flags, sa, len);
+}
+
+ssize_t shim_real_sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	return NEXT(next_sendmsg, "sendmsg", sendmsg, sys_sendmsg)(fd, msg, flags);
+}
+
+/* ---- configuration, once per process ---- */
+
+/* libscramble-conf.so from the shim's own directory, else from LIBDIR. */
+static void *open_conf_lib(void)
+{
+	char path[PATH_MAX];
+	Dl_info info;
+	void *h = NULL;
+
+	if (dladdr((void *)open_conf_lib, &info) != 0 && info.dli_fname != NULL &&
+	    strchr(info.dli_fname, '/') != NULL) {
+		const char *slash = strrchr(info.dli_fname, '/');
+		int n = snprintf(path, sizeof path, "%.*s/%s", (int)(slash - info.dli_fname),
+				 info.dli_fname, SCRAMBLE_CONF_LIB);
+		if (n > 0 && (size_t)n < sizeof path)
+			h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	}
+	if (h == NULL)
+		h = dlopen(LIBDIR "/" SCRAMBLE_CONF_LIB, RTLD_NOW | RTLD_LOCAL);
+	return h;
+}
+
+static void load_config(void)
+{
+	const char *dbg = secure_getenv("SCRAMBLE_DEBUG");
+	const char *path = secure_getenv("SCRAMBLE_CONF");
+	bool from_env = path != NULL && path[0] != '\0';
+	struct target_set *ts = NULL;
+	scramble_conf_load_fn load;
+	char err[1024];
+	void *h;
+	int saved = errno;
+
+	in_shim = 1;
+	debug_on = dbg != NULL && strcmp(dbg, "1") == 0;
+	if (!from_env)
+		path = SCRAMBLE_DEFAULT_CONF;
+	if (access(path, F_OK) != 0) {
+		/* no configuration is the normal case for most programs of a
+		 * machine with a global preload: silence, unless asked for */
+		if (from_env)
+			syslog_msg("configuration %s: %s; passing every connection through",
+				   path, strerror(errno));
+		else
+			debug_msg("no configuration %s; passing every connection through", path);
+		goto out;
+	}
+	h = open_conf_lib();
+	if (h == NULL) {
+		syslog_msg("cannot load %s: %s; passing every connection through",
+			   SCRAMBLE_CONF_LIB, dlerror());
+		goto out;
+	}
+	load = (scramble_conf_load_fn)dlsym(h, SCRAMBLE_CONF_ENTRY);
+	if (load == NULL) {
+		syslog_msg("%s has no %s; passing every connection through", SCRAMBLE_CONF_LIB,
+			   SCRAMBLE_CONF_ENTRY);
+	} else if (load(path, &ts, err, sizeof err) != 0) {
+		syslog_msg("configuration refused: %s; passing every connection through", err);
+	} else {
+		if (err[0] != '\0')
+			syslog_msg("configuration %s: %s", path, err);
+		debug_msg("configuration %s loaded: %zu target(s), %u address/port pair(s)",
+			  path, ts->conf ? ts->conf->ntargets : 0, HASH_COUNT(ts->hash));
+		targets = ts;
+	}
+	/* the target set is plain heap memory; libconfuse is not needed any more */
+	dlclose(h);
+out:
+	in_shim = 0;
+	errno = saved;
+}
+
+/* ---- the decision and the work ---- */
+
+const struct target *shim_lookup(const struct sockaddr *sa, socklen_t len)
+{
+	const struct target_set *ts;
+	struct ipaddr a;
+	uint16_t port;
+	int saved, rc;
+
+	if (sa == NULL || len < sizeof(sa_family_t))
+		return NULL;
+	if (sa->sa_family == AF_INET) {
+		if (len < sizeof(struct sockaddr_in))
+			return NULL;
+	} else if (sa->sa_family == AF_INET6) {
+		if (len < sizeof(struct sockaddr_in6))
+			return NULL;
+	} else {
+		return NULL;
+	}
+	if (in_shim)
+		return NULL;
+	pthread_once(&load_once, load_config);
+	ts = targets;
+	if (ts == NULL)
+		return NULL;
+	/* sin_port and sin6_port sit at the same offset */
+	port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
+	if (!(ts->ports[port >> 3] & (1u << (port & 7))))
+		return NULL;
+	saved = errno;
+	rc = addr_from_sockaddr(sa, len, &a, &port);
+	errno = saved;
+	if (rc != 0)
+		return NULL;
+	return target_set_find(ts, &a, port);
+}
+
+/* Has the application bound its socket (an address or a port)? */
+static bool is_bound(const struct sockaddr_storage *ss, socklen_t len)
+{
+	static const uint8_t zero[16];
+
+	if (ss->ss_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+		return in->sin_port != 0 || in->sin_addr.s_addr != htonl(INADDR_ANY);
+	}
+	if (ss->ss_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+		return in6->sin6_port != 0 || memcmp(&in6->sin6_addr, zero, 16) != 0;
+	}
+	return false;
+}
+
+int shim_prepare(const struct target *t, int fd, const struct sockaddr *sa, socklen_t len,
+		 struct sockaddr_storage *out)
+{
+	struct sockaddr_storage local;
+	socklen_t tlen, llen = sizeof local;
+	struct tcp_info ti;
+	char txt[INET6_ADDRSTRLEN];
+	struct ipaddr a;
+	uint16_t port;
+	int type = 0, valid, err, saved = errno;
+	bool bound = false;
+
+	in_shim = 1;
+	tlen = sizeof type;
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) != 0 || type != SOCK_STREAM ||
+	    len > sizeof *out)
+		goto pass;
+	/* A socket already connecting or connected (a second connect() to
+	 * learn the result of a non-blocking one) needs no new rendezvous:
+	 * the kernel answers EALREADY/EISCONN without using the address. */
+	tlen = sizeof ti;
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tlen) == 0 && ti.tcpi_state != TCP_CLOSE)
+		goto pass;
+	if (getsockname(fd, (struct sockaddr *)&local, &llen) == 0) {
+		if (local.ss_family != sa->sa_family)
+			goto pass;      /* the kernel has an error for that */
+		bound = is_bound(&local, llen);
+	}
+	if (addr_from_sockaddr(sa, len, &a, &port) != 0)
+		goto pass;
+	addr_str(&a, txt, sizeof txt);
+	valid = client_rendezvous(t, sa, len, bound ? (struct sockaddr *)&local : NULL,
+				  bound ? llen : 0, 0);
+	if (valid < 0) {
+		err = errno;
+		debug_msg("target %s: rendezvous with %s port %u failed: %s", t->name, txt,
+			  t->rendezvous, strerror(err));
+		if (__atomic_exchange_n(&rdv_failure_logged, 1, __ATOMIC_RELAXED) == 0)
+			syslog_msg("target %s: rendezvous with %s port %u failed: %s "
+				   "(further failures are not logged)",
+				   t->name, txt, t->rendezvous, strerror(err));
+		in_shim = 0;
+		errno = err;
+		return -1;
+	}
+	memcpy(out, sa, len);
+	sockaddr_set_port((struct sockaddr *)out, (uint16_t)valid);
+	debug_msg("target %s: %s port %u -> valid port %d", t->name, txt, port, valid);
+	in_shim = 0;
+	errno = saved;
+	return 0;
+pass:
+	in_shim = 0;
+	errno = saved;
+	return 1;
+}
