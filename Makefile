@@ -15,6 +15,8 @@ DESTDIR ?=
 
 CC      ?= cc
 B       := build
+# V=1 shows the full compiler command lines
+Q       := $(if $(V),,@)
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes
 HARDEN  := -fstack-protector-strong -fPIC
@@ -53,7 +55,8 @@ all: $(PROGRAMS) $(LIBS) $(HELPER_BIN) $(UNIT_BIN)
 
 $(B)/%.o: %.c $(wildcard common/*.h daemon/*.h preload/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 # The shim is never built with sanitizers: it is loaded into other programs.
 SHIM_CFLAGS := -std=gnu11 $(WARN) -O2 -g -fPIC -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fvisibility=hidden

@@ -2,14 +2,11 @@
  * parses the syntax; every value is then checked here, and every problem
  * is collected as "FILE:LINE: problem" so a check can report them all. */
 #include <confuse.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include "config.h"
 #include "linefind.h"
 
@@ -469,6 +466,11 @@ struct config *config_parse_buf(const char *buf, size_t len, const char *name,
 	memcpy(text, buf, len);
 	text[len] = 0;
 
+	int unclosed = linefind_unclosed(&c.lf);
+	if (unclosed) {
+		config_errors_add(errs, "%s:%d: '{' is never closed", name, unclosed);
+		goto out;
+	}
 	cfg = cfg_init(root_opts, CFGF_NONE);
 	if (!cfg) {
 		config_errors_add(errs, "%s: out of memory", name);
@@ -504,50 +506,17 @@ out:
 
 struct config *config_load(const char *path, struct config_errors *errs)
 {
-	char err[512];
-	char *buf = NULL;
-	size_t n = 0, cap = 0;
-	struct config *cf = NULL;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct table_error err;
+	size_t n = 0;
+	struct config *cf;
+	char *buf = file_read_trusted(path, CONF_MAX_BYTES, &n, &err);
 
-	if (fd < 0) {
-		config_errors_add(errs, "%s: %s", path, strerror(errno));
+	if (!buf) {
+		config_errors_add(errs, "%s", err.msg);
 		return NULL;
 	}
-	if (file_trust_check(fd, path, err, sizeof err) < 0) {
-		config_errors_add(errs, "%s", err);
-		goto out;
-	}
-	for (;;) {
-		if (n == cap) {
-			char *nb;
-			if (cap >= CONF_MAX_BYTES) {
-				config_errors_add(errs, "%s: larger than %u bytes", path, CONF_MAX_BYTES);
-				goto out;
-			}
-			cap = cap ? cap * 2 : 8192;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				config_errors_add(errs, "%s: out of memory", path);
-				goto out;
-			}
-			buf = nb;
-		}
-		ssize_t r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			config_errors_add(errs, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
 	cf = config_parse_buf(buf, n, path, errs);
-out:
 	free(buf);
-	close(fd);
 	return cf;
 }
 

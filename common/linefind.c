@@ -137,3 +137,19 @@ int linefind_key(const struct linefind *lf, const char *kind, const char *title,
 	}
 	return lf->tok[s].line;
 }
+
+int linefind_unclosed(const struct linefind *lf)
+{
+	int open_line[64], depth = 0;
+	for (size_t i = 0; i < lf->n; i++) {
+		const struct lf_token *t = &lf->tok[i];
+		if (tok_is(t, 'p', "{")) {
+			if (depth < 64)
+				open_line[depth] = t->line;
+			depth++;
+		} else if (tok_is(t, 'p', "}") && depth > 0) {
+			depth--;
+		}
+	}
+	return depth > 0 ? open_line[depth - 1 < 64 ? depth - 1 : 63] : 0;
+}

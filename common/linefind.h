@@ -28,4 +28,9 @@ int linefind_section(const struct linefind *lf, const char *kind, const char *ti
 int linefind_key(const struct linefind *lf, const char *kind, const char *title,
 		 const char *key, const char *value);
 
+
+
+/* Line of a '{' that is never closed (libconfuse accepts a section cut
+ * off at the end of the file), or 0. */
+int linefind_unclosed(const struct linefind *lf);
 #endif

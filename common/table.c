@@ -201,8 +201,7 @@ int file_trust_check(int fd, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-/* Read a whole trusted file into a malloc'ed buffer. */
-static char *read_trusted(const char *path, size_t *len, struct table_error *err)
+char *file_read_trusted(const char *path, size_t max, size_t *len, struct table_error *err)
 {
 	char *buf = NULL;
 	size_t cap = 0, n = 0;
@@ -217,8 +216,8 @@ static char *read_trusted(const char *path, size_t *len, struct table_error *err
 	for (;;) {
 		if (n == cap) {
 			char *nb;
-			if (cap >= TABLE_MAX_BYTES) {
-				seterr(err, "%s: larger than %u bytes", path, TABLE_MAX_BYTES);
+			if (cap >= max) {
+				seterr(err, "%s: larger than %zu bytes", path, max);
 				goto err;
 			}
 			cap = cap ? cap * 2 : 65536;
@@ -252,7 +251,7 @@ err:
 int table_load(const char *path, struct port_range r, struct table *t, struct table_error *err)
 {
 	size_t len = 0;
-	char *buf = read_trusted(path, &len, err);
+	char *buf = file_read_trusted(path, TABLE_MAX_BYTES, &len, err);
 	int rc;
 
 	memset(t, 0, sizeof *t);
@@ -267,4 +266,27 @@ void table_free(struct table *t)
 {
 	free(t->map);
 	t->map = NULL;
+}
+
+int table_guess_range(const char *buf, size_t len, struct port_range *r)
+{
+	const char *p = buf, *end = buf + len;
+	long lo = 65536, hi = 0;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *eol = nl ? nl : end;
+		const char *why;
+		long d, v;
+		if (parse_line(p, eol, &d, &v, &why) == 0 && d >= 1 && d <= 65535) {
+			lo = d < lo ? d : lo;
+			hi = d > hi ? d : hi;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	if (hi == 0)
+		return -1;
+	r->lo = (uint16_t)lo;
+	r->hi = (uint16_t)hi;
+	return 0;
 }

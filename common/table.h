@@ -47,3 +47,11 @@ void table_free(struct table *t);
 int range_parse(const char *s, struct port_range *r);
 
 #endif
+
+/* The smallest and largest decoy of the well-formed lines of a table text,
+ * so a table can be used without naming its range. 0/-1 (no pair). */
+int table_guess_range(const char *buf, size_t len, struct port_range *r);
+
+/* Read a trusted file (see file_trust_check) of at most max bytes into a
+ * malloc'ed buffer.  NULL with err filled. */
+char *file_read_trusted(const char *path, size_t max, size_t *len, struct table_error *err);
