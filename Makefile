@@ -1,7 +1,8 @@
 # scramble: one non-recursive Makefile.  Everything is built into build/.
 #   make            build everything
 #   make check      install missing test packages, build, run every test
-#   make demo       the end-to-end story on loopback
+#   make demo       the end-to-end story on loopback (HTTP server, curl)
+#   make demo-ssh   the same story with sshd and ssh
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make SANITIZE=1 ASan+UBSan build (unit tests and daemon)
 
@@ -116,6 +117,10 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@contrib/demo
 
+demo-ssh: deps
+	@$(MAKE) --no-print-directory all
+	@contrib/demo-ssh
+
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
@@ -130,4 +135,4 @@ install: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps check demo install clean
+.PHONY: all deps check demo demo-ssh install clean

@@ -10,6 +10,9 @@ teardown() { common_teardown; }
 PAGES="scrambled.8 scramblectl.8 scramble.1 scramble-connect.1 libscramble.7 scramble.conf.5"
 
 # render_warnings FILE: what groff and man say about FILE on stderr
+# as_text FILE: the page as plain text, 200 columns (no col(1) needed)
+as_text() { groff -man -Tutf8 -P-cbou -rLL=200n "$1" 2>/dev/null; }
+
 render_warnings() {
 	groff -man -ww -z "$1" 2>&1 >/dev/null
 	LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 -l "$1" 2>&1 >/dev/null
@@ -37,7 +40,7 @@ render_warnings() {
 		name=${p%.*}; sec=${p##*.}
 		out=$(lexgrog "$TOP/contrib/man/$p")
 		[[ $out == *"\"$name - "* ]] || fail "$p: NAME section: $out"
-		out=$(LC_ALL=C.UTF-8 MANWIDTH=80 man -E UTF-8 -l "$TOP/contrib/man/$p" 2>/dev/null | col -b)
+		out=$(as_text "$TOP/contrib/man/$p")
 		[[ $out == *SYNOPSIS* && $out == *DESCRIPTION* ]] || fail "$p: no SYNOPSIS/DESCRIPTION"
 		grep -q "^\.TH $(echo "$name" | tr a-z- A-Z-| sed 's/-/\\\\-/') $sec " "$TOP/contrib/man/$p" ||
 			grep -qi "^\.TH ${name} $sec " "$TOP/contrib/man/$p" || fail "$p: .TH does not name section $sec"
@@ -46,7 +49,7 @@ render_warnings() {
 
 @test "scramble.conf(5) documents every key with its default" {
 	local page out k
-	page=$(LC_ALL=C.UTF-8 MANWIDTH=200 man -E UTF-8 -l "$TOP/contrib/man/scramble.conf.5" 2>/dev/null | col -b)
+	page=$(as_text "$TOP/contrib/man/scramble.conf.5")
 	for k in file ports listen table offsets mode command backend user group env \
 		connect_timeout start_timeout login_log login_match login_timeout allow \
 		max_pending per_source rate deny_time guard kill_grace poll_ms watch \
@@ -61,7 +64,7 @@ render_warnings() {
 
 @test "scrambled(8) warns that the debug level may log decoy/valid pairs" {
 	local page
-	page=$(LC_ALL=C.UTF-8 MANWIDTH=200 man -E UTF-8 -l "$TOP/contrib/man/scrambled.8" 2>/dev/null | col -b)
+	page=$(as_text "$TOP/contrib/man/scrambled.8")
 	grep -q 'may contain decoy and valid port pairs' <<<"$page"
 	for o in -c -s -f -t -d SIGHUP SIGTERM 'EXIT STATUS' SECURITY FILES; do
 		grep -qF -- "$o" <<<"$page" || fail "scrambled(8) lacks $o"
