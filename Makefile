@@ -63,48 +63,58 @@ $(B)/%.o: %.c $(wildcard common/*.h daemon/*.h preload/*.h)
 SHIM_CFLAGS := -std=gnu11 $(WARN) -O2 -g -fPIC -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fvisibility=hidden
 $(B)/shimobj/%.o: %.c $(wildcard common/*.h preload/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(SHIM_CFLAGS) -c -o $@ $<
+	@echo "  CC      $< (shim)"
+	$(Q)$(CC) $(CPPFLAGS) $(SHIM_CFLAGS) -c -o $@ $<
 
 $(B)/libcommon.a: $(COMMON_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 # the shim's own copy of the common code, hidden and unsanitized
 SHIM_COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/shimobj/%.o)
 $(B)/libcommon-shim.a: $(SHIM_COMMON_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(B)/scrambled: $(DAEMON_OBJ) $(B)/libcommon.a
-	$(CC) $(CFLAGS) $(EXE_LDFLAGS) $(LDFLAGS) -o $@ $(DAEMON_OBJ) $(B)/libcommon.a $(CONFUSE_LIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(EXE_LDFLAGS) $(LDFLAGS) -o $@ $(DAEMON_OBJ) $(B)/libcommon.a $(CONFUSE_LIBS)
 
 $(B)/scramblectl: $(CTL_OBJ) $(B)/libcommon.a
-	$(CC) $(CFLAGS) $(EXE_LDFLAGS) $(LDFLAGS) -o $@ $(CTL_OBJ) $(B)/libcommon.a $(CONFUSE_LIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(EXE_LDFLAGS) $(LDFLAGS) -o $@ $(CTL_OBJ) $(B)/libcommon.a $(CONFUSE_LIBS)
 
 $(B)/scramble: $(B)/preload/scramble.o $(B)/libcommon.a
-	$(CC) $(CFLAGS) $(EXE_LDFLAGS) $(LDFLAGS) -o $@ $< $(B)/libcommon.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(EXE_LDFLAGS) $(LDFLAGS) -o $@ $< $(B)/libcommon.a
 
 $(B)/scramble-connect: $(B)/preload/scramble-connect.o $(B)/libcommon.a
-	$(CC) $(CFLAGS) $(EXE_LDFLAGS) $(LDFLAGS) -o $@ $< $(B)/libcommon.a $(CONFUSE_LIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(EXE_LDFLAGS) $(LDFLAGS) -o $@ $< $(B)/libcommon.a $(CONFUSE_LIBS)
 
 # libscramble.so links nothing but libc; it dlopen()s libscramble-conf.so
 # (which carries libconfuse) from its own directory on first need.
 $(B)/libscramble.so: $(SHIM_OBJ) $(B)/libcommon-shim.a
-	$(CC) -shared $(LDFLAGS) -Wl,-soname,libscramble.so -o $@ $(SHIM_OBJ) $(B)/libcommon-shim.a
+	@echo "  LD      $@"
+	$(Q)$(CC) -shared $(LDFLAGS) -Wl,-soname,libscramble.so -o $@ $(SHIM_OBJ) $(B)/libcommon-shim.a
 
 $(B)/libscramble-conf.so: $(B)/shimobj/preload/confload.o $(B)/libcommon-shim.a
-	$(CC) -shared $(LDFLAGS) -Wl,-soname,libscramble-conf.so -o $@ $< $(B)/libcommon-shim.a $(CONFUSE_LIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) -shared $(LDFLAGS) -Wl,-soname,libscramble-conf.so -o $@ $< $(B)/libcommon-shim.a $(CONFUSE_LIBS)
 
 $(B)/shimobj/preload/confload.o: preload/confload.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(SHIM_CFLAGS) -c -o $@ $<
+	@echo "  CC      $< (shim)"
+	$(Q)$(CC) $(CPPFLAGS) $(SHIM_CFLAGS) -c -o $@ $<
 
 $(B)/unit/%: tests/unit/%.c $(B)/libcommon.a tests/unit/unit.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(EXE_LDFLAGS) $(LDFLAGS) -o $@ $< $(B)/libcommon.a $(CONFUSE_LIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(EXE_LDFLAGS) $(LDFLAGS) -o $@ $< $(B)/libcommon.a $(CONFUSE_LIBS)
 
 $(B)/%: tests/helpers/%.c $(B)/libcommon.a
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(EXE_LDFLAGS) $(LDFLAGS) -o $@ $< $(B)/libcommon.a -lpthread
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(EXE_LDFLAGS) $(LDFLAGS) -o $@ $< $(B)/libcommon.a -lpthread
 
 deps:
 	@contrib/install-deps
