@@ -126,3 +126,59 @@ fd_count() { ls "/proc/$1/fd" | wc -l; }
 
 # zombies_of PID: children of PID in state Z
 zombies_of() { ps -o stat= --ppid "$1" | grep -c '^Z' || true; }
+
+# ---- client side (libscramble.so, scramble, scramble-connect) ----
+SHIM=$B/libscramble.so
+SHIM_RANGE=20000-29999
+
+# start_fake NAME HOST MODE [TEXT]: tests/helpers/fake_rendezvous.py on
+# HOST, port 0 (MODE reply TEXT | eof | silent | record).  Sets FAKE_PORT;
+# every connection it gets is a line in $T/NAME.log (see fake_conns).
+start_fake() {
+	local name=$1 host=$2; shift 2
+	: >"$T/$name.log"
+	/usr/bin/python3 "$TOP/tests/helpers/fake_rendezvous.py" "$host" "$T/$name.port" \
+		"$T/$name.log" "$@" 3>&- &
+	track $!
+	wait_until 10 test -s "$T/$name.port" || return 1
+	FAKE_PORT=$(cat "$T/$name.port")
+}
+
+# fake_conns NAME: how many connections the fake NAME has accepted
+fake_conns() { wc -l <"$T/$1.log"; }
+
+# shim_table: a fresh table $T/t.table over SHIM_RANGE
+shim_table() { (umask 022 && "$B/scramblectl" gentable -f -r "$SHIM_RANGE" "$T/t.table") >/dev/null; }
+
+# shim_conf FILE HOSTS PORT RDV [OFFSETS] [TIMEOUT]: a client configuration
+# with one target; HOSTS like '"127.0.0.1", "::1"', OFFSETS like '"hour"'.
+shim_conf() {
+	(umask 022 && cat >"$1" <<CONF
+table "t" { file = "$T/t.table" ports = "$SHIM_RANGE" }
+target "t1" {
+  host = { $2 }
+  port = $3
+  rendezvous = $4
+  table = "t"
+  offsets = { ${5:-} }
+  timeout = ${6:-5}
+}
+CONF
+	)
+}
+
+# valid_for DECOY [scramblectl map options...]: the valid port for DECOY
+valid_for() {
+	local d=$1; shift
+	"$B/scramblectl" map -t "$T/t.table" -r "$SHIM_RANGE" "$@" "$d" | sed -n 's/^valid=//p'
+}
+
+# start_echo ADDR PORT: build/echo-server there, tracked, listening
+start_echo() {
+	"$B/echo-server" "$1" "$2" 3>&- &
+	track $!
+	wait_until 10 is_listening "$2"
+}
+
+# with_shim CMD...: run CMD with the shim preloaded and $T/c.conf
+with_shim() { SCRAMBLE_CONF=$T/c.conf LD_PRELOAD=$SHIM "$@"; }
