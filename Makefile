@@ -4,7 +4,9 @@
 #   make demo       the end-to-end story on loopback (HTTP server, curl)
 #   make demo-ssh   the same story with sshd and ssh
 #   make install    PREFIX=/usr/local DESTDIR=
-#   make SANITIZE=1 ASan+UBSan build (unit tests and daemon)
+#   make SANITIZE=1 ASan+UBSan build (unit tests and daemon) in build-san/;
+#                   make check SANITIZE=1 runs the tests against it
+#   make fuzz       libFuzzer targets (clang) in build-fuzz/, FUZZ_SECONDS=30 each
 
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
@@ -23,6 +25,8 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissi
 HARDEN  := -fstack-protector-strong -fPIC
 CPPFLAGS += -D_GNU_SOURCE -Icommon -DSYSCONFDIR='"$(SYSCONFDIR)"' -DLIBDIR='"$(LIBDIR)"'
 ifeq ($(SANITIZE),1)
+# a separate build directory, so the release build is never clobbered
+B       := build-san
 OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 SANLD   := -fsanitize=address,undefined
 else
@@ -116,12 +120,34 @@ $(B)/%: tests/helpers/%.c $(B)/libcommon.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(EXE_LDFLAGS) $(LDFLAGS) -o $@ $< $(B)/libcommon.a -lpthread
 
+# Planted errors that only the sanitizer build has: tests/sanitize/canary.bats
+# proves ASan and UBSan really catch them.
+ifeq ($(SANITIZE),1)
+CANARY_BIN := $(patsubst tests/sanitize/%.c,$(B)/canary/%,$(wildcard tests/sanitize/*.c))
+all: $(CANARY_BIN)
+endif
+$(B)/canary/%: tests/sanitize/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(EXE_LDFLAGS) $(LDFLAGS) -o $@ $<
+
+# The sanitizer pass: every suite but the release-build checks, then the
+# canaries, then a check that no process wrote a sanitizer report.
+SAN_LOG := $(CURDIR)/$(B)/sanlog
+ifeq ($(SANITIZE),1)
+CHECK_ENV   := ASAN_OPTIONS=verify_asan_link_order=0:log_path=$(SAN_LOG)/asan \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$(SAN_LOG)/ubsan \
+	SCRAMBLE_SANITIZE=1
+CHECK_TESTS := $(B)/unit/* $(filter-out tests/hardening.bats,$(wildcard tests/*.bats)) \
+	tests/sanitize/canary.bats tests/sanitize/reports.bats
+endif
+
 deps:
 	@contrib/install-deps
 
 check: deps
 	@$(MAKE) --no-print-directory all
-	@tests/run
+	@rm -rf $(SAN_LOG)
+	@SCRAMBLE_BUILD=$(CURDIR)/$(B) $(CHECK_ENV) tests/run $(CHECK_TESTS)
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -145,4 +171,38 @@ install: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps check demo demo-ssh install clean
+# make fuzz [FUZZ_SECONDS=N]: the libFuzzer targets tests/fuzz/fuzz_*.c,
+# built with clang into build-fuzz/ (ASan+UBSan, libconfuse uninstrumented),
+# each run for N seconds from its seed corpus tests/fuzz/corpus/NAME/.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 30
+FB           := build-fuzz
+# (-Wno-format-nonliteral: clang, unlike gcc, flags the vsnprintf in the
+# va_list error callback that libconfuse requires)
+FUZZ_CFLAGS  := -std=gnu11 $(WARN) -Wno-format-nonliteral -O1 -g -fno-omit-frame-pointer \
+	-fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
+ifeq ($(wildcard daemon/loginmatch.c),)
+FUZZ_SRC     := $(filter-out tests/fuzz/fuzz_loginmatch.c,$(FUZZ_SRC))
+endif
+FUZZ_BIN     := $(FUZZ_SRC:tests/fuzz/%.c=$(FB)/%)
+FUZZ_OBJ     := $(COMMON_SRC:%.c=$(FB)/%.o) $(if $(wildcard daemon/loginmatch.c),$(FB)/daemon/loginmatch.o)
+
+$(FB)/%.o: %.c $(wildcard common/*.h daemon/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FB)/libfuzzcommon.a: $(FUZZ_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FB)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FB)/libfuzzcommon.a
+	$(FUZZ_CC) $(CPPFLAGS) -Idaemon $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
+		$(FB)/libfuzzcommon.a $(CONFUSE_LIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: fuzz-build
+	@tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_BIN)
+
+.PHONY: all deps check demo demo-ssh install clean fuzz fuzz-build

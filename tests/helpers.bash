@@ -7,7 +7,8 @@
 # its private temporary directory in the command line) is still running.
 
 TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
-B=$TOP/build
+# SCRAMBLE_BUILD: another build directory (make check SANITIZE=1 uses build-san)
+B=${SCRAMBLE_BUILD:-$TOP/build}
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 
