@@ -45,9 +45,13 @@ int ports_pick(const struct table *t, unsigned offsets, int hour, int octet,
 	return -1;   /* not reached */
 }
 
+/* Local ports of every socket; remote ports too, so that no socket at all
+ * (e.g. a client's TIME_WAIT end of an earlier session on loopback) refers
+ * to a port we hand out: the watch then sees only this session's sockets. */
 static int mark_entry(const struct tcp_entry *e, void *arg)
 {
 	port_mark(arg, e->lport);
+	port_mark(arg, e->rport);
 	return 0;
 }
 

@@ -21,7 +21,8 @@ uint32_t ports_random(uint32_t bound);   /* getrandom(2) */
 int ports_pick(const struct table *t, unsigned offsets, int hour, int octet,
 	       const uint8_t *busy, rand_fn rnd, uint16_t *decoy, uint16_t *valid);
 
-/* Mark every local port present in /proc/net/tcp{,6} (any state).  0/-1. */
+/* Mark every port present in /proc/net/tcp{,6} (any state, local or
+ * remote).  0/-1. */
 int ports_scan_busy(const char *procfs_prefix, uint8_t *busy);
 
 /* Can a TCP socket be bound to the wildcard address on port (IPv4, and

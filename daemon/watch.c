@@ -6,6 +6,8 @@
  *                                      client may come and go within a tick);
  *                                      it is still there unless TIME_WAIT
  *   remote == anything else         -> intruder
+ * and, for a client on this host, its own end (remote port = the valid
+ * port) also shows that it arrived.
  * Ports were free (absent from procfs in any state) when they were chosen,
  * so every socket seen on them belongs to the session. */
 #include <errno.h>
@@ -37,11 +39,27 @@ static bool watched(const struct session *s)
 	       s->state == S_ARRIVED;
 }
 
+/* The client's own end of a connection to the valid port: visible when the
+ * client runs on this host (loopback), and in TIME_WAIT after a client
+ * that came and went between two ticks.  Evidence of arrival only. */
+static void client_end(struct pass *p, const struct tcp_entry *e)
+{
+	struct session *s = NULL;
+	uint16_t port = e->rport;
+	HASH_FIND(hh_port, p->d->by_port, &port, sizeof port, s);
+	if (!s || !watched(s) || e->state == TCPS_LISTEN || !addr_equal(&e->local, &s->client))
+		return;
+	size_t i = s->widx;
+	if (i < p->n && p->list[i] == s)
+		p->seen[i].client = true;
+}
+
 static int on_entry(const struct tcp_entry *e, void *arg)
 {
 	struct pass *p = arg;
 	struct session *s = NULL;
 	uint16_t port = e->lport;
+	client_end(p, e);
 	HASH_FIND(hh_port, p->d->by_port, &port, sizeof port, s);
 	if (!s || !watched(s))
 		return 0;
