@@ -1,6 +1,7 @@
 /* forkconn N HOST PORT: connect and exchange a line once in the parent
  * (so the shim has loaded its configuration), then fork N children that
  * each do the same; exit 0 only if the parent and every child succeeded.
+ * With -s the server's first line (a banner) is read and dropped.
  * Prints "ok K of N". */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -13,6 +14,17 @@
 
 static struct sockaddr_storage dst;
 static socklen_t dstlen;
+static int skip_banner;     /* -s: the server first sends one line */
+
+/* Read and drop one line (a banner).  1 ok, 0 EOF or error. */
+static int drop_line(int fd)
+{
+	char c;
+	while (read(fd, &c, 1) == 1)
+		if (c == '\n')
+			return 1;
+	return 0;
+}
 
 static int exchange(const char *tag)
 {
@@ -27,6 +39,8 @@ static int exchange(const char *tag)
 		perror(tag);
 		goto out;
 	}
+	if (skip_banner && !drop_line(fd))
+		goto out;
 	snprintf(out, sizeof out, "%s\n", tag);
 	if (write(fd, out, strlen(out)) != (ssize_t)strlen(out))
 		goto out;
@@ -40,13 +54,18 @@ out:
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "-s") == 0) {
+		skip_banner = 1;
+		argv++;
+		argc--;
+	}
 	struct sockaddr_in *in = (struct sockaddr_in *)&dst;
 	int n, i, ok = 0, st;
 	char tag[32];
 
 	if (argc != 4 || (n = atoi(argv[1])) < 1 || n > 64 ||
 	    inet_pton(AF_INET, argv[2], &in->sin_addr) != 1) {
-		fprintf(stderr, "usage: forkconn N IPV4 PORT\n");
+		fprintf(stderr, "usage: forkconn [-s] N IPV4 PORT\n");
 		return 2;
 	}
 	in->sin_family = AF_INET;

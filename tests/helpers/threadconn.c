@@ -1,5 +1,6 @@
 /* threadconn N HOST PORT: N threads, released together by a barrier, each
  * connect() to HOST:PORT, send "thread-I\n" and expect it echoed back.
+ * With -s the server's first line (a banner) is read and dropped.
  * Prints "ok K of N"; exit 0 only if every thread succeeded. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,6 +14,17 @@
 
 static struct sockaddr_storage dst;
 static socklen_t dstlen;
+static int skip_banner;     /* -s: the server first sends one line */
+
+/* Read and drop one line (a banner).  1 ok, 0 EOF or error. */
+static int drop_line(int fd)
+{
+	char c;
+	while (read(fd, &c, 1) == 1)
+		if (c == '\n')
+			return 1;
+	return 0;
+}
 static pthread_barrier_t start;
 
 static int exchange(int i)
@@ -28,6 +40,8 @@ static int exchange(int i)
 		fprintf(stderr, "thread %d: connect: %s\n", i, strerror(errno));
 		goto out;
 	}
+	if (skip_banner && !drop_line(fd))
+		goto out;
 	snprintf(out, sizeof out, "thread-%d\n", i);
 	if (write(fd, out, strlen(out)) != (ssize_t)strlen(out))
 		goto out;
@@ -50,13 +64,18 @@ static void *run(void *arg)
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "-s") == 0) {
+		skip_banner = 1;
+		argv++;
+		argc--;
+	}
 	struct sockaddr_in *in = (struct sockaddr_in *)&dst;
 	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&dst;
 	pthread_t th[256];
 	int n, i, ok = 0;
 
 	if (argc != 4 || (n = atoi(argv[1])) < 1 || n > 256) {
-		fprintf(stderr, "usage: threadconn N HOST PORT\n");
+		fprintf(stderr, "usage: threadconn [-s] N HOST PORT\n");
 		return 2;
 	}
 	if (inet_pton(AF_INET, argv[2], &in->sin_addr) == 1) {
