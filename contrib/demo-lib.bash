@@ -39,10 +39,10 @@ free_port() {
 	"$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# cleanup: stop what we started (by PID), then anything still running
+# cleanup [RC]: stop what we started (by PID), then anything still running
 # from our directory, then remove it
 cleanup() {
-	local rc=$? pid
+	local rc=${1:-$?} pid
 	for pid in "${STARTED[@]}"; do kill -TERM "$pid" 2>/dev/null; done
 	for pid in "${STARTED[@]}"; do
 		wait_for 5 pid_dead "$pid" || kill -KILL "$pid" 2>/dev/null
@@ -75,7 +75,7 @@ make_table() {
 
 # start_daemon: scrambled -f with $D/server.conf; sets SD_PID and RDV
 start_daemon() {
-	"$B/scrambled" -f -c "$D/server.conf" >"$D/scrambled.log" 2>&1 </dev/null &
+	"$B/scrambled" -f -c "$D/server.conf" -S "$D/status.sock" >"$D/scrambled.log" 2>&1 </dev/null &
 	SD_PID=$!
 	STARTED+=("$SD_PID")
 	wait_for 10 log_has 'listening ' || { cat "$D/scrambled.log" >&2; die "scrambled did not start"; }

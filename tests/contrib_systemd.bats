@@ -78,7 +78,7 @@ CONF
 		# the reasons for the hardening choices are written down
 		grep -q '^#   ProtectSystem=strict/full  off: sshd needs /run/sshd' "$f/$u"
 	done
-	grep -q '^ExecStart=.* -s %i$' "$f/scrambled@.service"
+	grep -Eq '^ExecStart=.* -s %i( |$)' "$f/scrambled@.service"
 	! grep -q '^ExecStart=.* -s ' "$f/scrambled.service"
 	# and the install path is where "make install" puts the daemon
 	grep -Eq '^PREFIX +\?= /usr/local$' "$TOP/Makefile"
@@ -94,8 +94,17 @@ CONF
 	[ "$status" -eq 2 ]   # RestartPreventExitStatus=2 relies on this
 }
 
-@test "Type=notify: the daemon sends READY=1 once it listens, and survives SIGHUP" {
+@test "Type=notify: the template's ExecStart sends READY=1 once it listens, and survives SIGHUP" {
 	write_conf
+	units_for_test
+	# the instance's command line, exactly as the unit has it (%i = echo,
+	# the runtime directory moved into $T)
+	local cmdline
+	cmdline=$(sed -n 's/^ExecStart=//p' "$T/units/scrambled@.service" |
+		sed -e "s|/run/scramble/%i/|$T/|g" -e 's/%i/echo/g')
+	[[ $cmdline == "$B/scrambled -f -c $T/scramble.conf -s echo -S $T/scrambled.sock" ]] || fail "$cmdline"
+	local -a argv
+	read -ra argv <<<"$cmdline"
 	/usr/bin/python3 - "$T/notify.sock" "$T/notify.log" <<'PY' 3>&- &
 import socket, sys, os
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -111,8 +120,7 @@ with open(sys.argv[2], "a", buffering=1) as out:
 PY
 	track $!
 	wait_until 5 test -S "$T/notify.sock"
-	NOTIFY_SOCKET=$T/notify.sock "$B/scrambled" -f -c "$T/scramble.conf" -s echo \
-		>"$T/scrambled.log" 2>&1 3>&- &
+	NOTIFY_SOCKET=$T/notify.sock "${argv[@]}" >"$T/scrambled.log" 2>&1 3>&- &
 	SD_PID=$!
 	track "$SD_PID"
 	wait_until 10 grep -q 'READY=1' "$T/notify.log" || fail "no READY=1: $(cat "$T/notify.log" "$T/scrambled.log")"
@@ -125,6 +133,7 @@ PY
 	kill -HUP "$SD_PID"
 	# still alive and serving after the reload
 	kill -0 "$SD_PID"
+	test -S "$T/scrambled.sock"
 	run rendezvous 127.0.0.1 "$port"
 	assert_success
 	[[ $output =~ ^[0-9]+$'\n'?$ ]] || [[ $output =~ ^[0-9]+$ ]]

@@ -55,7 +55,7 @@ make_net() {
 
 # start_scrambled_in NS CONF: like start_scrambled, inside NS
 start_scrambled_in() {
-	ip netns exec "$1" "$B/scrambled" -f -c "$2" >"$T/scrambled.log" 2>&1 3>&- &
+	ip netns exec "$1" "$B/scrambled" -f -c "$2" -S "$T/status.sock" >"$T/scrambled.log" 2>&1 3>&- &
 	SD_PID=$!
 	track "$SD_PID"
 	wait_until 10 grep -q 'listening ' "$T/scrambled.log" || { cat "$T/scrambled.log" >&2; return 1; }

@@ -22,7 +22,7 @@ setup() {
 	ssh_client_config
 	ssh_table
 	scrambled_ssh_conf "$T/server.conf" 127.0.0.1:0 '"hour", "client-octet"'
-	start_scrambled "$T/server.conf"
+	start_scrambled "$T/server.conf" -S "$T/status.sock"
 	ssh_client_conf "$T/client.conf" 127.0.0.1 22 "$RDV_PORT" '"hour", "client-octet"'
 	CLIENT_ADDR=127.0.0.1 OFFSETS_CSV=hour,client-octet
 }
