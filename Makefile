@@ -130,14 +130,15 @@ $(B)/canary/%: tests/sanitize/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(EXE_LDFLAGS) $(LDFLAGS) -o $@ $<
 
-# The sanitizer pass: every suite but the release-build checks, then the
-# canaries, then a check that no process wrote a sanitizer report.
+# The sanitizer pass: every suite but those of the release build (hardening,
+# valgrind), then the canaries, then a check that no process wrote a
+# sanitizer report.
 SAN_LOG := $(CURDIR)/$(B)/sanlog
 ifeq ($(SANITIZE),1)
 CHECK_ENV   := ASAN_OPTIONS=verify_asan_link_order=0:log_path=$(SAN_LOG)/asan \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$(SAN_LOG)/ubsan \
 	SCRAMBLE_SANITIZE=1
-CHECK_TESTS := $(B)/unit/* $(filter-out tests/hardening.bats,$(wildcard tests/*.bats)) \
+CHECK_TESTS := $(B)/unit/* $(filter-out tests/hardening.bats tests/valgrind.bats,$(wildcard tests/*.bats)) \
 	tests/sanitize/canary.bats tests/sanitize/reports.bats
 endif
 
