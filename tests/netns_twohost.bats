@@ -79,9 +79,9 @@ only_rdv_listens() { [ "$(server_listeners | tr '\n' ' ')" = "$RDV_PORT " ]; }
 	local valid=${BASH_REMATCH[1]} decoy
 	decoy=$(last_rdv decoy)
 	log_has "rendezvous service=ssh client=10\.77\.0\.9 decoy=$decoy "
-	[ "$valid" = "$(map_valid "$decoy" 10.77.0.9 hour,client-octet)" ]
+	is_valid_for "$valid" "$decoy" 10.77.0.9 hour,client-octet
 	# the octet matters: with loopback's octet the port would be another
-	[ "$valid" != "$(map_valid "$decoy" 127.0.0.1 hour,client-octet)" ]
+	! is_valid_for "$valid" "$decoy" 127.0.0.1 hour,client-octet
 	wait_log "login ok service=ssh client=10\.77\.0\.9 pid=$(last_rdv pid)"
 	# the session is over: on the server host only the rendezvous port listens
 	wait_until 15 only_rdv_listens || fail "listening: $(server_listeners)"
@@ -113,11 +113,14 @@ while True:
     d += b
 print(d.decode().strip())' "$RDV_PORT")
 	[[ $decoy =~ ^[0-9]+$ ]]
-	valid=$(map_valid "$decoy" 10.77.0.9 hour,client-octet)
 	pid=$(last_rdv pid)
 	log_has "rendezvous service=ssh client=10\.77\.0\.9 decoy=$decoy pid=$pid"
 	# the server is up for the client, on the valid port
-	server_listeners | grep -qx "$valid"
+	local v
+	for v in $(valid_candidates "$decoy" 10.77.0.9 hour,client-octet); do
+		server_listeners | grep -qx "$v" && valid=$v
+	done
+	[ -n "$valid" ] || fail "no server on the valid port: $(server_listeners)"
 	# the intruder (who somehow learnt the valid port) connects first
 	ip netns exec "$NS_I" /usr/bin/python3 -c '
 import socket, sys

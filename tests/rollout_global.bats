@@ -58,7 +58,7 @@ in_rollout() {
 	assert_line --index 0 mapped     # the shim is in every new process
 	[[ ${lines[1]} =~ ^127\.0\.0\.1\ [0-9]+\ 127\.0\.0\.1\ ([0-9]+)$ ]] || fail "$output"
 	local valid=${BASH_REMATCH[1]}
-	[ "$valid" = "$(map_valid "$(last_rdv decoy)" 127.0.0.1 hour,client-octet)" ]
+	is_valid_for "$valid" "$(last_rdv decoy)" 127.0.0.1 hour,client-octet
 	wait_log "login ok service=ssh client=127\.0\.0\.1"
 	after_session
 	# outside the namespace nothing changed: a plain ssh is refused

@@ -71,9 +71,9 @@ SSH() { ssh -F "$T/ssh_config" "$@"; }
 	assert_success
 	local decoy valid
 	decoy=$(last_rdv decoy)
-	valid=$(map_valid "$decoy" 127.0.0.1 hour,client-octet)
 	[[ $output =~ ^127\.0\.0\.1\ [0-9]+\ 127\.0\.0\.1\ ([0-9]+)$ ]]
-	[ "${BASH_REMATCH[1]}" = "$valid" ]
+	valid=${BASH_REMATCH[1]}
+	is_valid_for "$valid" "$decoy" 127.0.0.1 hour,client-octet
 	[ "$valid" != 22 ] && [ "$valid" != "$decoy" ]
 	after_session
 }

@@ -105,10 +105,24 @@ rdv_count() { grep -c '[^a-z]rendezvous service=' "$T/scrambled.log" || true; }
 # last_rdv FIELD: decoy or pid of the last rendezvous
 last_rdv() { grep '[^a-z]rendezvous service=' "$T/scrambled.log" | tail -n1 | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 
-# map_valid DECOY CLIENT OFFSETS(comma list): the valid port now
+# map_valid DECOY CLIENT OFFSETS(comma list) [UNIXTIME]: the valid port
+# (now, or at UNIXTIME)
 map_valid() {
-	"$B/scramblectl" map -t "$T/t.table" --offsets "$3" --client "$2" "$1" | sed -n 's/^valid=//p'
+	"$B/scramblectl" map -t "$T/t.table" -r "$SSH_RANGE" --offsets "$3" --client "$2" \
+		--time "${4:-$(date +%s)}" "$1" | sed -n 's/^valid=//p'
 }
+
+# valid_candidates DECOY CLIENT OFFSETS: the valid port for the hour now and
+# for the hour 20 s ago (one or two lines), so that a session that straddled
+# the turn of an hour is still checked correctly
+valid_candidates() {
+	local now
+	now=$(date +%s)
+	{ map_valid "$1" "$2" "$3" "$now"; map_valid "$1" "$2" "$3" $((now - 20)); } | sort -u
+}
+
+# is_valid_for PORT DECOY CLIENT OFFSETS: PORT is what the mapping gives
+is_valid_for() { valid_candidates "$2" "$3" "$4" | grep -qx -- "$1"; }
 
 # test_listeners: TCP ports listened on by processes of this test (whose
 # command line mentions $T), sorted
@@ -131,9 +145,10 @@ session_closed() { pid_gone "$1" && not_listening "$2"; }
 after_session() {
 	local pid decoy valid
 	pid=$(last_rdv pid); decoy=$(last_rdv decoy)
-	valid=$(map_valid "$decoy" "${CLIENT_ADDR:-127.0.0.1}" "${OFFSETS_CSV:-hour,client-octet}")
-	[ -n "$pid" ] && [ -n "$valid" ] || { echo "no session in the log" >&2; return 1; }
-	wait_until 15 session_closed "$pid" "$valid" || { echo "server $pid / port $valid still there" >&2; return 1; }
+	[ -n "$pid" ] && [ -n "$decoy" ] || { echo "no session in the log" >&2; return 1; }
+	for valid in $(valid_candidates "$decoy" "${CLIENT_ADDR:-127.0.0.1}" "${OFFSETS_CSV:-hour,client-octet}"); do
+		wait_until 15 session_closed "$pid" "$valid" || { echo "server $pid / port $valid still there" >&2; return 1; }
+	done
 	wait_log "session end service=ssh client=[0-9.]+ pid=$pid" 5 || { echo "no session end for $pid" >&2; return 1; }
 	local l
 	l=$(test_listeners | tr '\n' ' ')
