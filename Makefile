@@ -170,7 +170,7 @@ install: all
 	done
 
 clean:
-	rm -rf $(B)
+	rm -rf $(B) $(FB)
 
 # make fuzz [FUZZ_SECONDS=N]: the libFuzzer targets tests/fuzz/fuzz_*.c,
 # built with clang into build-fuzz/ (ASan+UBSan, libconfuse uninstrumented),
