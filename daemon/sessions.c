@@ -319,7 +319,10 @@ void session_on_errpipe(struct daemon *d, struct session *s)
 		snprintf(detail, sizeof detail, "%s failed: %s", launch_stage_name(f.stage),
 			 strerror(f.err));
 		refuse(s, "start-failed", detail);
-		session_kill(d, s);
+		/* the child is on its way to _exit(127): let it say so itself */
+		uncount_pending(s);
+		s->state = S_ENDING;
+		s->deadline = now_ms() + (uint64_t)s->conf->kill_grace * 1000;
 		return;
 	}
 	if (s->state == S_LAUNCHING)
@@ -406,6 +409,8 @@ static void session_exited(struct daemon *d, struct session *s, int st)
 	HASH_DELETE(hh_pid, d->by_pid, s);
 	s->reaped = true;
 	s->wstatus = st;
+	if (s->errfd >= 0)
+		session_on_errpipe(d, s);        /* an exec failure explains the exit */
 	if (s->outfd >= 0)
 		(void)read_output(s, 1 << 16);   /* its last words before ours */
 	log_info("server exit service=%s pid=%d status=%s", s->svc->name, (int)s->pid, desc);
