@@ -93,3 +93,23 @@ render_warnings() {
 	assert_success
 	assert_output "$T/root/usr/local/share/man/man5/scramble.conf.5"
 }
+
+@test "the BUGS note about unimplemented modes is true of the daemon as built" {
+	umask 022
+	make_table "$T/t.table" 20000-20099 >/dev/null
+	local mode note
+	for mode in inetd forward; do
+		cat >"$T/c.conf" <<CONF
+table "t" { file = "$T/t.table" ports = "20000-20099" }
+service "x" { listen = { "127.0.0.1:0" } table = "t" mode = "$mode" command = "/bin/cat" backend = "127.0.0.1:9" }
+CONF
+		run "$B/scrambled" -t -c "$T/c.conf"
+		note=no
+		grep -q "^\.B $mode\$" <(sed -n '/^\.SH BUGS/,/^\.SH SEE ALSO/p' "$TOP/contrib/man/scramble.conf.5") && note=yes
+		if [[ $output == *"mode $mode is not supported"* ]]; then
+			[ $note = yes ] || fail "scrambled refuses $mode but scramble.conf(5) BUGS does not say so"
+		else
+			[ $note = no ] || fail "scrambled accepts $mode now: remove it from BUGS in scramble.conf(5) and scrambled(8)"
+		fi
+	done
+}
