@@ -1,19 +1,19 @@
 /* The exported hooks of libscramble.so.  Each one only asks shim_lookup()
  * whether the destination is a scrambled target and otherwise calls
- * through; the work is in shim_core.c. */
+ * through; the work is in shim_core.c.  The hit paths are out of line so
+ * that a miss runs no stack-protector prologue. */
 #include <errno.h>
 #include <string.h>
 #include "shim.h"
 
 #define EXPORT __attribute__((visibility("default")))
+#define SLOW   __attribute__((noinline, cold))
 
-EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
+static SLOW int connect_hit(const struct target *t, int fd, const struct sockaddr *sa,
+			    socklen_t len)
 {
 	struct sockaddr_storage valid;
-	const struct target *t = shim_lookup(sa, len);
 
-	if (t == NULL)
-		return shim_real_connect(fd, sa, len);
 	switch (shim_prepare(t, fd, sa, len, &valid)) {
 	case 0:
 		return shim_real_connect(fd, (struct sockaddr *)&valid, len);
@@ -24,17 +24,20 @@ EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 	}
 }
 
-/* TCP Fast Open: sendto(MSG_FASTOPEN) connects and sends in one call. */
-EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
-		      const struct sockaddr *sa, socklen_t len)
+EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	const struct target *t = shim_lookup(sa, len);
+
+	if (__builtin_expect(t == NULL, 1))
+		return shim_real_connect(fd, sa, len);
+	return connect_hit(t, fd, sa, len);
+}
+
+static SLOW ssize_t sendto_hit(const struct target *t, int fd, const void *buf, size_t n,
+			       int flags, const struct sockaddr *sa, socklen_t len)
 {
 	struct sockaddr_storage valid;
-	const struct target *t = NULL;
 
-	if (flags & MSG_FASTOPEN)
-		t = shim_lookup(sa, len);
-	if (t == NULL)
-		return shim_real_sendto(fd, buf, n, flags, sa, len);
 	switch (shim_prepare(t, fd, sa, len, &valid)) {
 	case 0:
 		return shim_real_sendto(fd, buf, n, flags, (struct sockaddr *)&valid, len);
@@ -45,16 +48,25 @@ EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
 	}
 }
 
-EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+/* TCP Fast Open: sendto(MSG_FASTOPEN) connects and sends in one call. */
+EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
+		      const struct sockaddr *sa, socklen_t len)
+{
+	const struct target *t = NULL;
+
+	if (__builtin_expect(flags & MSG_FASTOPEN, 0))
+		t = shim_lookup(sa, len);
+	if (__builtin_expect(t == NULL, 1))
+		return shim_real_sendto(fd, buf, n, flags, sa, len);
+	return sendto_hit(t, fd, buf, n, flags, sa, len);
+}
+
+static SLOW ssize_t sendmsg_hit(const struct target *t, int fd, const struct msghdr *msg,
+				int flags)
 {
 	struct sockaddr_storage valid;
 	struct msghdr m;
-	const struct target *t = NULL;
 
-	if ((flags & MSG_FASTOPEN) && msg != NULL && msg->msg_name != NULL)
-		t = shim_lookup(msg->msg_name, msg->msg_namelen);
-	if (t == NULL)
-		return shim_real_sendmsg(fd, msg, flags);
 	switch (shim_prepare(t, fd, msg->msg_name, msg->msg_namelen, &valid)) {
 	case 0:
 		m = *msg;
@@ -65,4 +77,15 @@ EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 	default:
 		return -1;
 	}
+}
+
+EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	const struct target *t = NULL;
+
+	if (__builtin_expect((flags & MSG_FASTOPEN) && msg != NULL && msg->msg_name != NULL, 0))
+		t = shim_lookup(msg->msg_name, msg->msg_namelen);
+	if (__builtin_expect(t == NULL, 1))
+		return shim_real_sendmsg(fd, msg, flags);
+	return sendmsg_hit(t, fd, msg, flags);
 }

@@ -8,11 +8,37 @@
 #include <sys/types.h>
 #include "config.h"
 
-/* The next definitions of the hooked functions (libc's), resolved once. */
-int shim_real_connect(int fd, const struct sockaddr *sa, socklen_t len);
-ssize_t shim_real_sendto(int fd, const void *buf, size_t n, int flags,
-			 const struct sockaddr *sa, socklen_t len);
-ssize_t shim_real_sendmsg(int fd, const struct msghdr *msg, int flags);
+/* The next definitions of the hooked functions (libc's), resolved on first
+ * use with dlsym(RTLD_NEXT) (never our own hook; a raw syscall if there is
+ * no next definition). */
+typedef int (*connect_fn)(int, const struct sockaddr *, socklen_t);
+typedef ssize_t (*sendto_fn)(int, const void *, size_t, int, const struct sockaddr *, socklen_t);
+typedef ssize_t (*sendmsg_fn)(int, const struct msghdr *, int);
+extern connect_fn shim_next_connect;
+extern sendto_fn shim_next_sendto;
+extern sendmsg_fn shim_next_sendmsg;
+connect_fn shim_resolve_connect(void);
+sendto_fn shim_resolve_sendto(void);
+sendmsg_fn shim_resolve_sendmsg(void);
+
+static inline int shim_real_connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	connect_fn f = __atomic_load_n(&shim_next_connect, __ATOMIC_ACQUIRE);
+	return (f ? f : shim_resolve_connect())(fd, sa, len);
+}
+
+static inline ssize_t shim_real_sendto(int fd, const void *buf, size_t n, int flags,
+				       const struct sockaddr *sa, socklen_t len)
+{
+	sendto_fn f = __atomic_load_n(&shim_next_sendto, __ATOMIC_ACQUIRE);
+	return (f ? f : shim_resolve_sendto())(fd, buf, n, flags, sa, len);
+}
+
+static inline ssize_t shim_real_sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	sendmsg_fn f = __atomic_load_n(&shim_next_sendmsg, __ATOMIC_ACQUIRE);
+	return (f ? f : shim_resolve_sendmsg())(fd, msg, flags);
+}
 
 /* Is (sa, len) a configured target?  Returns it, or NULL for everything
  * else: non-IP families, short addresses, connects the shim makes itself,

@@ -45,6 +45,7 @@
 static __thread int in_shim __attribute__((tls_model("initial-exec")));
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+static int loaded;                         /* load_config has run (acquire/release) */
 static const struct target_set *targets;   /* NULL: pass everything through */
 static bool debug_on;                      /* SCRAMBLE_DEBUG=1, not when AT_SECURE */
 static int rdv_failure_logged;
@@ -113,13 +114,9 @@ out:
 
 /* ---- the next definitions of the hooked functions ---- */
 
-typedef int (*connect_fn)(int, const struct sockaddr *, socklen_t);
-typedef ssize_t (*sendto_fn)(int, const void *, size_t, int, const struct sockaddr *, socklen_t);
-typedef ssize_t (*sendmsg_fn)(int, const struct msghdr *, int);
-
-static connect_fn next_connect;
-static sendto_fn next_sendto;
-static sendmsg_fn next_sendmsg;
+connect_fn shim_next_connect;
+sendto_fn shim_next_sendto;
+sendmsg_fn shim_next_sendmsg;
 
 /* Fallbacks if the dynamic linker finds no next definition (or hands back
  * our own hook, which would recurse forever). */
@@ -149,29 +146,25 @@ static void *resolve_next(const char *name, void *self, void *fallback)
 }
 
 /* Racing threads may both resolve; they store the same pointer. */
-#define NEXT(var, name, self, fallback) __extension__({                       \
-	__typeof__(var) f_ = __atomic_load_n(&var, __ATOMIC_ACQUIRE);          \
-	if (f_ == NULL) {                                                      \
-		f_ = (__typeof__(var))resolve_next(name, (void *)(self),       \
-						   (void *)(fallback));        \
-		__atomic_store_n(&var, f_, __ATOMIC_RELEASE);                  \
-	}                                                                      \
-	f_; })
-
-int shim_real_connect(int fd, const struct sockaddr *sa, socklen_t len)
+connect_fn shim_resolve_connect(void)
 {
-	return NEXT(next_connect, "connect", connect, sys_connect)(fd, sa, len);
+	connect_fn f = (connect_fn)resolve_next("connect", (void *)connect, (void *)sys_connect);
+	__atomic_store_n(&shim_next_connect, f, __ATOMIC_RELEASE);
+	return f;
 }
 
-ssize_t shim_real_sendto(int fd, const void *buf, size_t n, int flags,
-			 const struct sockaddr *sa, socklen_t len)
+sendto_fn shim_resolve_sendto(void)
 {
-	return NEXT(next_sendto, "sendto", sendto, sys_sendto)(fd, buf, n, flags, sa, len);
+	sendto_fn f = (sendto_fn)resolve_next("sendto", (void *)sendto, (void *)sys_sendto);
+	__atomic_store_n(&shim_next_sendto, f, __ATOMIC_RELEASE);
+	return f;
 }
 
-ssize_t shim_real_sendmsg(int fd, const struct msghdr *msg, int flags)
+sendmsg_fn shim_resolve_sendmsg(void)
 {
-	return NEXT(next_sendmsg, "sendmsg", sendmsg, sys_sendmsg)(fd, msg, flags);
+	sendmsg_fn f = (sendmsg_fn)resolve_next("sendmsg", (void *)sendmsg, (void *)sys_sendmsg);
+	__atomic_store_n(&shim_next_sendmsg, f, __ATOMIC_RELEASE);
+	return f;
 }
 
 /* ---- configuration, once per process ---- */
@@ -244,17 +237,32 @@ static void load_config(void)
 	dlclose(h);
 out:
 	in_shim = 0;
+	__atomic_store_n(&loaded, 1, __ATOMIC_RELEASE);
 	errno = saved;
 }
 
 /* ---- the decision and the work ---- */
 
+/* The hash lookup, out of line: its locals would give the fast path a
+ * stack-protector prologue. */
+static __attribute__((noinline)) const struct target *
+lookup_pair(const struct target_set *ts, const struct sockaddr *sa, socklen_t len)
+{
+	struct ipaddr a;
+	uint16_t port;
+	int saved = errno, rc;
+
+	rc = addr_from_sockaddr(sa, len, &a, &port);
+	errno = saved;
+	if (rc != 0)
+		return NULL;
+	return target_set_find(ts, &a, port);
+}
+
 const struct target *shim_lookup(const struct sockaddr *sa, socklen_t len)
 {
 	const struct target_set *ts;
-	struct ipaddr a;
 	uint16_t port;
-	int saved, rc;
 
 	if (sa == NULL || len < sizeof(sa_family_t))
 		return NULL;
@@ -269,7 +277,8 @@ const struct target *shim_lookup(const struct sockaddr *sa, socklen_t len)
 	}
 	if (in_shim)
 		return NULL;
-	pthread_once(&load_once, load_config);
+	if (!__atomic_load_n(&loaded, __ATOMIC_ACQUIRE))
+		pthread_once(&load_once, load_config);
 	ts = targets;
 	if (ts == NULL)
 		return NULL;
@@ -277,12 +286,7 @@ const struct target *shim_lookup(const struct sockaddr *sa, socklen_t len)
 	port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
 	if (!(ts->ports[port >> 3] & (1u << (port & 7))))
 		return NULL;
-	saved = errno;
-	rc = addr_from_sockaddr(sa, len, &a, &port);
-	errno = saved;
-	if (rc != 0)
-		return NULL;
-	return target_set_find(ts, &a, port);
+	return lookup_pair(ts, sa, len);
 }
 
 /* Has the application bound its socket (an address or a port)? */

@@ -204,3 +204,17 @@ print(len(os.listdir("/proc/self/fd")) - n0)' "$WK"
 	assert_output "0"
 	[ "$(fake_conns rdv)" -eq 5 ]
 }
+
+@test "a miss makes no system call of its own (strace, 100 more connects)" {
+	command -v strace >/dev/null || skip "no strace"
+	local p n100 n200 s100 s200
+	p=$(free_port)
+	count() { strace -f -qq -c -o "$T/st" "$@" >/dev/null 2>&1; awk '$NF == "total" { print $(NF-2) }' "$T/st"; }
+	n100=$(count "$B/connloop" 100 127.0.0.1 "$p")
+	n200=$(count "$B/connloop" 200 127.0.0.1 "$p")
+	s100=$(count env SCRAMBLE_CONF="$T/c.conf" LD_PRELOAD="$SHIM" "$B/connloop" 100 127.0.0.1 "$p")
+	s200=$(count env SCRAMBLE_CONF="$T/c.conf" LD_PRELOAD="$SHIM" "$B/connloop" 200 127.0.0.1 "$p")
+	echo "plain: $n100 -> $n200; shim: $s100 -> $s200"
+	[ $((n200 - n100)) -eq 300 ]            # socket, connect, close
+	[ $((s200 - s100)) -eq 300 ]
+}
