@@ -92,6 +92,12 @@ int main(int argc, char **argv)
 			SHIM, LIBDIR);
 		return 1;
 	}
+	/* ld.so splits LD_PRELOAD at spaces and colons */
+	if (strpbrk(shim, " :") != NULL) {
+		fprintf(stderr, "scramble: %s: a space or colon in the path cannot go in LD_PRELOAD\n",
+			shim);
+		return 1;
+	}
 	if (set_preload(shim) != 0) {
 		fprintf(stderr, "scramble: setenv: %s\n", strerror(errno));
 		return 1;
