@@ -271,3 +271,26 @@ PY
 	[ "$(fake_conns rdv)" -eq 1 ]
 	[ "$(fake_conns wk)" -eq 0 ]
 }
+
+@test "a second connect() on a connecting socket makes no second rendezvous" {
+	serve_valid
+	run with_shim /usr/bin/python3 - "$WK" <<'PY'
+import errno, select, socket, sys
+port = int(sys.argv[1])
+s = socket.socket()
+s.setblocking(False)
+codes = [s.connect_ex(("127.0.0.1", port))]
+for _ in range(200):                      # poll by calling connect again, as some libraries do
+    select.select([], [s], [], 0.05)
+    codes.append(s.connect_ex(("127.0.0.1", port)))
+    if codes[-1] in (0, errno.EISCONN):
+        break
+print(" ".join(errno.errorcode.get(c, str(c)) for c in codes))
+print("peer", s.getpeername()[1])
+PY
+	assert_success
+	assert_line "peer $VALID"
+	assert_line --regexp '^(EINPROGRESS|0)( EALREADY)*( 0| EISCONN)?$'
+	[ "$(fake_conns rdv)" -eq 1 ]
+	[ "$(fake_conns wk)" -eq 0 ]
+}
