@@ -294,3 +294,21 @@ PY
 	[ "$(fake_conns rdv)" -eq 1 ]
 	[ "$(fake_conns wk)" -eq 0 ]
 }
+
+@test "valgrind memcheck: no error in the shim on a hit, a failure and a miss" {
+	command -v valgrind >/dev/null || skip "no valgrind"
+	serve_valid
+	local p
+	p=$(free_port)
+	vg() { with_shim valgrind -q --error-exitcode=9 --leak-check=full \
+		--errors-for-leak-kinds=definite "$@"; }
+	run vg "$B/conncheck" -e memcheck 127.0.0.1 "$WK"
+	assert_success
+	assert_line "reply=memcheck"
+	run vg "$B/conncheck" 127.0.0.1 "$p"
+	[ "$status" -eq 1 ]                      # refused, but no valgrind error (9)
+	shim_conf "$T/c.conf" '"127.0.0.1", "localhost"' "$WK" "$p"
+	run vg "$B/conncheck" 127.0.0.1 "$WK"
+	[ "$status" -eq 1 ]
+	assert_line "connect=-1 errno=ECONNREFUSED"
+}
