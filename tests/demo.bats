@@ -44,6 +44,7 @@ assert_nothing_left() {
 	# each step of the story
 	assert_output --regexp "ss: LISTEN 127\.0\.0\.1:$rdv"
 	assert_output --regexp "(Connection refused|Couldn't connect)"
+	assert_output --partial "ss: no listener on port $wk"
 	assert_output --partial "scramble curl http://127.0.0.1:$wk/cgi-bin/hello"
 	assert_output --regexp "rendezvous service=web client=127\.0\.0\.1 decoy=$decoy pid=[0-9]+"
 	assert_output --partial "curl's answer (exit status 0), written by the server:"
@@ -74,6 +75,8 @@ assert_nothing_left() {
 	wk=$(story_field 's/.*no sshd listens on the well-known port \([0-9]*\);.*/\1/p')
 	valid=$(story_field 's/^ *valid=\([0-9]*\)$/\1/p')
 	[ -n "$dir" ] && [ -n "$rdv" ] && [ -n "$wk" ] && [ -n "$valid" ] || fail "story incomplete"
+	assert_output --partial "ss: no listener on port $wk"
+	assert_output --partial "Connection refused"
 	assert_output --partial "scramble ssh -p $wk root@127.0.0.1 echo hello"
 	assert_output --regexp "login ok service=ssh client=127\.0\.0\.1"
 	assert_line --regexp "^ +hello$"
