@@ -300,15 +300,17 @@ PY
 	serve_valid
 	local p
 	p=$(free_port)
+	# nc, not a helper of ours: those are ASan builds under SANITIZE=1,
+	# and the shim is never sanitized
 	vg() { with_shim valgrind -q --error-exitcode=9 --leak-check=full \
 		--errors-for-leak-kinds=definite "$@"; }
-	run vg "$B/conncheck" -e memcheck 127.0.0.1 "$WK"
+	run vg timeout 20 nc -N 127.0.0.1 "$WK" <<<"memcheck"
 	assert_success
-	assert_line "reply=memcheck"
-	run vg "$B/conncheck" 127.0.0.1 "$p"
+	assert_output "memcheck"
+	run vg nc -z 127.0.0.1 "$p"
 	[ "$status" -eq 1 ]                      # refused, but no valgrind error (9)
 	shim_conf "$T/c.conf" '"127.0.0.1", "localhost"' "$WK" "$p"
-	run vg "$B/conncheck" 127.0.0.1 "$WK"
+	run vg nc -z 127.0.0.1 "$WK"
 	[ "$status" -eq 1 ]
-	assert_line "connect=-1 errno=ECONNREFUSED"
+	[ "$(fake_conns wk)" -eq 0 ]
 }
