@@ -218,7 +218,7 @@ serve_valid() {
 	[ "$(fake_conns wk)" -eq 0 ]
 }
 
-@test "python: blocking socket, asyncio and TCP Fast Open (sendto MSG_FASTOPEN)" {
+@test "python: blocking socket, asyncio and TCP Fast Open (sendto and sendmsg with MSG_FASTOPEN)" {
 	serve_valid
 	run with_shim /usr/bin/python3 - "$WK" <<'PY'
 import asyncio, socket, sys
@@ -234,12 +234,16 @@ asyncio.run(main())
 s = socket.socket()  # blocking: sendto waits for the handshake
 s.sendto(b"fastopen\n", socket.MSG_FASTOPEN, ("127.0.0.1", port))
 print(s.recv(64).decode().strip(), s.getpeername()[1]); s.close()
+s = socket.socket()
+s.sendmsg([b"fastopen-", b"msg\n"], [], socket.MSG_FASTOPEN, ("127.0.0.1", port))
+print(s.recv(64).decode().strip(), s.getpeername()[1]); s.close()
 PY
 	assert_success
 	assert_line "blocking $VALID"
 	assert_line "asyncio $VALID"
 	assert_line "fastopen $VALID"
-	[ "$(fake_conns rdv)" -eq 3 ]
+	assert_line "fastopen-msg $VALID"
+	[ "$(fake_conns rdv)" -eq 4 ]
 	[ "$(fake_conns wk)" -eq 0 ]
 }
 
