@@ -5,9 +5,11 @@
  *
  * HOST:PORT that no target names is connected to directly (like nc), so a
  * ProxyCommand for "Host *" keeps working for ordinary hosts.  EOF on stdin
- * becomes shutdown(SHUT_WR) on the socket; EOF from the socket closes
- * stdout.  Exit 0 once both directions have ended cleanly, 1 on any
- * failure (message on stderr), 2 on a usage or configuration error. */
+ * becomes shutdown(SHUT_WR) on the socket and the server's answer is still
+ * relayed until it closes; EOF from the socket ends the relay at once (the
+ * server is done: waiting for stdin would hang an interactive user).  Exit
+ * 0 on a clean end, 1 on any failure (message on stderr), 2 on a usage or
+ * configuration error. */
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
@@ -107,14 +109,14 @@ static int write_all(int fd, const char *buf, size_t n)
 	return 0;
 }
 
-/* Copy stdin -> sock and sock -> stdout until both have ended. 0/-1. */
+/* Copy stdin -> sock and sock -> stdout until the socket has ended. 0/-1. */
 static int relay(int sock)
 {
 	static char buf[BUFSZ];
 	struct pollfd p[2];
 	int in_open = 1, out_open = 1;
 
-	while (in_open || out_open) {
+	while (out_open) {
 		p[0] = (struct pollfd){ .fd = in_open ? STDIN_FILENO : -1, .events = POLLIN };
 		p[1] = (struct pollfd){ .fd = out_open ? sock : -1, .events = POLLIN };
 		if (poll(p, 2, -1) < 0) {

@@ -75,11 +75,15 @@ teardown() { common_teardown; }
 	cmp "$T/blob" "$T/back"
 }
 
-@test "scramble-connect: the server closing first ends the relay" {
-	# the fake rendezvous itself stands in for a server that talks and hangs up
+@test "scramble-connect: the server closing first ends the relay at once" {
+	# the fake rendezvous itself stands in for a server that talks and hangs up;
+	# stdin stays open (a FIFO nobody writes to) and must not be waited for
 	start_fake talk 127.0.0.1 reply 'hello and goodbye\n'
 	local p=$FAKE_PORT
-	run timeout 10 "$B/scramble-connect" -c "$T/c.conf" 127.0.0.1 "$p" < <(sleep 5)
+	mkfifo "$T/in"
+	exec 4<>"$T/in"
+	run timeout 5 "$B/scramble-connect" -c "$T/c.conf" 127.0.0.1 "$p" <&4
+	exec 4>&-
 	assert_success
 	assert_output "hello and goodbye"
 }
