@@ -1,10 +1,43 @@
 /* libscramble-conf.so: configuration loading for the shim (see confload.h).
  * Everything here runs once per process, inside the shim's pthread_once,
  * with the shim's re-entrancy flag set. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "confload.h"
+
+/* SPEC section 2: who may read a table is who may use the service.  A
+ * target whose table this process may not read (EACCES for the effective
+ * ids) is not this user's: it is dropped quietly, so that a global
+ * /etc/ld.so.preload does not log a refusal in every other user's
+ * programs.  Any other problem with the table (owner, mode, syntax) still
+ * refuses the whole configuration in config_load_tables. */
+static void drop_unreadable_targets(struct config *c)
+{
+	size_t i, kept = 0;
+
+	for (i = 0; i < c->ntargets; i++) {
+		struct target *t = &c->targets[i];
+		bool mine = t->table == NULL || t->table->file == NULL ||
+			    faccessat(AT_FDCWD, t->table->file, R_OK, AT_EACCESS) == 0 ||
+			    errno != EACCES;
+		if (mine) {
+			if (kept != i)
+				c->targets[kept] = *t;
+			kept++;
+			continue;
+		}
+		for (size_t j = 0; j < t->nhosts; j++)
+			free(t->hosts[j]);
+		free(t->hosts);
+		free(t->name);
+	}
+	c->ntargets = kept;
+}
 
 /* Join every collected message into err, "; "-separated, truncated. */
 static void join_errors(const struct config_errors *errs, char *err, size_t errlen)
@@ -38,6 +71,7 @@ int scramble_conf_load(const char *path, struct target_set **out, char *err, siz
 	c = config_load(path, &errs);
 	if (c == NULL)
 		goto err;
+	drop_unreadable_targets(c);
 	if (config_load_tables(c, CONF_SIDE_CLIENT, &errs) != 0)
 		goto err;
 	ts = malloc(sizeof *ts);

@@ -204,14 +204,16 @@ static void load_config(void)
 	debug_on = dbg != NULL && strcmp(dbg, "1") == 0;
 	if (!from_env)
 		path = SCRAMBLE_DEFAULT_CONF;
-	if (access(path, F_OK) != 0) {
-		/* no configuration is the normal case for most programs of a
-		 * machine with a global preload: silence, unless asked for */
-		if (from_env)
+	if (faccessat(AT_FDCWD, path, R_OK, AT_EACCESS) != 0) {
+		/* no configuration, or one this user may not read, is the
+		 * normal case for most programs of a machine with a global
+		 * preload: silence, unless asked for */
+		if (from_env && errno != EACCES)
 			syslog_msg("configuration %s: %s; passing every connection through",
 				   path, strerror(errno));
 		else
-			debug_msg("no configuration %s; passing every connection through", path);
+			debug_msg("configuration %s: %s; passing every connection through", path,
+				  strerror(errno));
 		goto out;
 	}
 	h = open_conf_lib();

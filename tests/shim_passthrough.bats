@@ -218,3 +218,53 @@ print(len(os.listdir("/proc/self/fd")) - n0)' "$WK"
 	[ $((n200 - n100)) -eq 300 ]            # socket, connect, close
 	[ $((s200 - s100)) -eq 300 ]
 }
+
+@test "a table this user may not read drops only its targets, quietly" {
+	command -v setpriv >/dev/null || skip "no setpriv"
+	[ "$(id -u)" -eq 0 ] || skip "needs root to switch to nobody"
+	chmod 0640 "$T/t.table"                 # root's group only: not nobody's service
+	(umask 022 && "$B/scramblectl" gentable -f -r "$SHIM_RANGE" "$T/t2.table" >/dev/null)
+	chmod 0644 "$T/t2.table"
+	start_fake wk2 127.0.0.1 record
+	local wk2=$FAKE_PORT valid2
+	valid2=$("$B/scramblectl" map -t "$T/t2.table" -r "$SHIM_RANGE" 20005 | sed -n 's/^valid=//p')
+	start_echo 127.0.0.1 "$valid2"
+	(umask 022 && cat >"$T/c.conf" <<CONF
+table "t" { file = "$T/t.table" ports = "$SHIM_RANGE" }
+table "t2" { file = "$T/t2.table" ports = "$SHIM_RANGE" }
+target "theirs" { host = { "127.0.0.1" } port = $WK rendezvous = $RDV table = "t" }
+target "mine" { host = { "127.0.0.1" } port = $wk2 rendezvous = $RDV table = "t2" }
+CONF
+	)
+	asnobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		env SCRAMBLE_CONF="$T/c.conf" LD_PRELOAD="$SHIM" "$@"; }
+	run asnobody "$B/conncheck" 127.0.0.1 "$WK"
+	assert_success
+	assert_line "peer-port=$WK"
+	refute_output --partial libscramble
+	[ "$(fake_conns rdv)" -eq 0 ]
+	run asnobody env SCRAMBLE_DEBUG=1 "$B/conncheck" -e mine 127.0.0.1 "$wk2"
+	assert_success
+	assert_output --partial "loaded: 1 target(s)"     # "theirs" dropped
+	refute_output --partial "refused"                 # and nothing for syslog
+	assert_line "peer-port=$valid2"
+	assert_line "reply=mine"
+	[ "$(fake_conns rdv)" -eq 1 ]
+	[ "$(fake_conns wk2)" -eq 0 ]
+	# root reads both tables: its connection to WK is scrambled
+	start_echo 127.0.0.1 "$VALID"
+	run with_shim "$B/conncheck" 127.0.0.1 "$WK"
+	assert_line "peer-port=$VALID"
+}
+
+@test "a configuration this user may not read: quiet pass-through" {
+	command -v setpriv >/dev/null || skip "no setpriv"
+	[ "$(id -u)" -eq 0 ] || skip "needs root to switch to nobody"
+	chmod 0640 "$T/c.conf"
+	run setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		env SCRAMBLE_CONF="$T/c.conf" LD_PRELOAD="$SHIM" "$B/conncheck" 127.0.0.1 "$WK"
+	assert_success
+	assert_line "peer-port=$WK"
+	refute_output --partial libscramble
+	[ "$(fake_conns rdv)" -eq 0 ]
+}
