@@ -268,3 +268,16 @@ CONF
 	refute_output --partial libscramble
 	[ "$(fake_conns rdv)" -eq 0 ]
 }
+
+@test "no work at load time: a program that never connects never looks at the configuration" {
+	command -v strace >/dev/null || skip "no strace"
+	with_shim strace -f -qq -e trace=file,network -o "$T/st" /bin/echo hi >/dev/null
+	! grep -E "c\.conf|scramble\.conf|libscramble-conf|socket\(" "$T/st"
+	grep -q "libscramble.so" "$T/st"           # it was loaded, though
+	# the first connect is what loads it
+	local p
+	p=$(free_port)
+	with_shim strace -f -qq -e trace=file,network -o "$T/st2" "$B/conncheck" 127.0.0.1 "$p" >/dev/null || true
+	grep -q "c\.conf" "$T/st2"
+	grep -q "libscramble-conf.so" "$T/st2"
+}
