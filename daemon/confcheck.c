@@ -8,11 +8,6 @@
 static void check_service(const struct config *c, const struct service *s, struct config_errors *errs)
 {
 	char err[256];
-	if (s->mode != MODE_EXEC) {
-		config_errors_add(errs, "%s:%d: service \"%s\": mode %s is not supported by this scrambled yet",
-				  c->path, s->line, s->name, mode_name(s->mode));
-		return;
-	}
 	if (s->command && cmd_check(s->command, err, sizeof err) < 0)
 		config_errors_add(errs, "%s:%d: service \"%s\": %s", c->path, s->line, s->name, err);
 	struct launch_req r = { .stdio_fd = -1 };

@@ -75,8 +75,12 @@ struct session {
 	pid_t pid;                   /* the server, leader of its process group */
 	bool reaped;
 	int wstatus;
-	struct evsrc err_ev, out_ev;
+	struct evsrc err_ev, out_ev, valid_ev;
 	int errfd, outfd;            /* exec-error pipe, server stdout/stderr */
+	int vfd;                     /* inetd/forward: our listener on the valid port */
+	bool pinned;                 /* the BPF pin filter is attached to vfd */
+	struct sockaddr_storage local; /* where the rendezvous arrived (inetd/forward) */
+	socklen_t local_len;
 	char outbuf[1024];
 	size_t outlen;
 	uint64_t t_start;            /* monotonic ms */

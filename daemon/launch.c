@@ -220,6 +220,15 @@ __attribute__((noreturn)) static void child(const struct launch_req *r, int errw
 	}
 	if (put_fd(in, 0) < 0 || put_fd(out, 1) < 0 || put_fd(outw, 2) < 0)
 		child_fail(errw, LAUNCH_STAGE_SETUP);
+	if (r->fn) {
+		/* no exec: close everything now; the closed error pipe says "started" */
+		if (syscall(SYS_close_range, 3U, ~0U, 0U) < 0)
+			for (int fd = 3; fd < 1024; fd++)
+				(void)close(fd);
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(127);
+		_exit(r->fn(r->arg));
+	}
 	/* everything else closes at exec; the error pipe is used until then */
 	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
 		for (int fd = 3; fd < 1024; fd++)

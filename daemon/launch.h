@@ -19,6 +19,10 @@ struct launch_req {
 	int ngroups;
 	int stdio_fd;         /* -1: stdin /dev/null and stdout to the log pipe;
 			       * else the connection for stdin and stdout (inetd) */
+	int (*fn)(void *);    /* instead of exec: run fn(arg) in the child and
+			       * _exit with its value (the forward relay); every
+			       * fd but 0..2 is closed first */
+	void *arg;
 };
 
 /* What the exec-error pipe carries when the child fails before exec. */

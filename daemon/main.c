@@ -143,7 +143,10 @@ static void dispatch(struct daemon *d, struct evsrc *ev)
 			session_on_output(d, ev->owner);
 		break;
 	case EV_STATUS: status_on_accept(d); break;
-	case EV_VALID: break;
+	case EV_VALID:
+		if (!((struct session *)ev->owner)->dead)
+			session_on_valid(d, ev->owner);
+		break;
 	}
 }
 

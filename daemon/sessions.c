@@ -22,7 +22,9 @@
 #include "log.h"
 #include "login.h"
 #include "mapping.h"
+#include "pin.h"
 #include "ports.h"
+#include "relay.h"
 #include "sessions.h"
 
 #define SRV_LINE_MAX 512   /* longest server output line logged as one */
@@ -65,6 +67,14 @@ unsigned sessions_pending(const struct daemon *d, const struct svc *svc, const s
 	return n;
 }
 
+static void close_valid(struct daemon *d, struct session *s)
+{
+	if (s->vfd >= 0) {
+		ep_del(d, s->vfd);
+		close_fd(&s->vfd);
+	}
+}
+
 /* Log what is left in the server's output pipe, then close it. */
 static void drain_output(struct daemon *d, struct session *s);
 
@@ -80,6 +90,7 @@ static void session_free(struct daemon *d, struct session *s)
 	close_fd(&s->rdv_fd);
 	close_fd(&s->errfd);
 	close_fd(&s->outfd);
+	close_valid(d, s);
 	login_free(s->login);
 	if (s->prev)
 		s->prev->next = s->next;
@@ -163,6 +174,105 @@ static int start_login(struct session *s)
 	return 0;
 }
 
+/* inetd/forward: listen on the valid port ourselves, pinned to the
+ * client, and send the decoy at once.  Frees s on failure. */
+static void start_pinned(struct daemon *d, struct session *s)
+{
+	if (s->local_len == 0) {
+		refuse(s, "start-failed", "local address of the rendezvous unknown");
+		session_free(d, s);
+		return;
+	}
+	s->vfd = pin_listen(&s->local, s->local_len, s->port, &s->client, &s->pinned);
+	if (s->vfd < 0) {
+		refuse(s, "start-failed", strerror(errno));
+		session_free(d, s);
+		return;
+	}
+	if (!s->pinned)
+		log_warn("pin filter unavailable service=%s: other addresses are closed after accept",
+			 s->svc->name);
+	if (ep_add(d, s->vfd, EPOLLIN, &s->valid_ev) < 0) {
+		refuse(s, "start-failed", strerror(errno));
+		session_free(d, s);
+		return;
+	}
+	session_ready(d, s);
+}
+
+/* inetd/forward: the client is here on conn; launch the command with it
+ * as stdin/stdout, or the relay to the backend. */
+static void launch_on_conn(struct daemon *d, struct session *s, int conn)
+{
+	char err[256];
+	struct launch_req r;
+	if (s->conf->mode == MODE_INETD) {
+		if (launch_prepare(s->conf, s->port, s->client_str, &r, err, sizeof err) < 0) {
+			log_info("start failed service=%s client=%s error=\"%s\"", s->svc->name, s->client_str, err);
+			session_free(d, s);
+			return;
+		}
+	} else {
+		memset(&r, 0, sizeof r);
+		if (launch_resolve_ids(s->conf, &r, err, sizeof err) < 0) {
+			log_info("start failed service=%s client=%s error=\"%s\"", s->svc->name, s->client_str, err);
+			session_free(d, s);
+			return;
+		}
+		r.fn = relay_main;
+		r.arg = (void *)&s->conf->backend;
+	}
+	r.stdio_fd = conn;
+	s->pid = launch_spawn(&r, &s->errfd, &s->outfd);
+	int e = errno;
+	launch_req_free(&r);
+	if (s->pid < 0) {
+		s->pid = 0;
+		log_info("start failed service=%s client=%s error=\"%s\"", s->svc->name, s->client_str, strerror(e));
+		session_free(d, s);
+		return;
+	}
+	HASH_ADD(hh_pid, d->by_pid, pid, sizeof s->pid, s);
+	if (ep_add(d, s->errfd, EPOLLIN, &s->err_ev) < 0 || ep_add(d, s->outfd, EPOLLIN, &s->out_ev) < 0) {
+		log_err("epoll: %s", strerror(errno));
+		session_kill(d, s);
+		return;
+	}
+	log_info("launch service=%s client=%s pid=%d", s->svc->name, s->client_str, (int)s->pid);
+}
+
+void session_on_valid(struct daemon *d, struct session *s)
+{
+	for (int i = 0; i < 16 && s->vfd >= 0; i++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof ss;
+		int c = accept4(s->vfd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
+		if (c < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			return;
+		}
+		struct ipaddr a;
+		uint16_t port;
+		char as[64] = "?";
+		if (addr_from_sockaddr((struct sockaddr *)&ss, len, &a, &port) < 0 ||
+		    !addr_equal(&a, &s->client)) {
+			if (addr_from_sockaddr((struct sockaddr *)&ss, len, &a, &port) == 0)
+				addr_str(&a, as, sizeof as);
+			log_info("intruder service=%s client=%s intruder=%s pid=0", s->svc->name,
+				 s->client_str, as);
+			close(c);
+			continue;
+		}
+		/* exactly one connection: the listener goes at once */
+		close_valid(d, s);
+		session_arrived(d, s);
+		launch_on_conn(d, s, c);
+		close(c);
+		return;
+	}
+}
+
 /* Choose a port and launch the server.  Frees s on failure. */
 static void session_start(struct daemon *d, struct session *s)
 {
@@ -171,6 +281,10 @@ static void session_start(struct daemon *d, struct session *s)
 	if (choose_port(d, s) < 0) {
 		refuse(s, "no-free-port", NULL);
 		goto free;
+	}
+	if (s->conf->mode != MODE_EXEC) {
+		start_pinned(d, s);
+		return;
 	}
 	if (launch_prepare(s->conf, s->port, s->client_str, &r, err, sizeof err) < 0) {
 		refuse(s, "start-failed", err);
@@ -232,7 +346,11 @@ void session_open(struct daemon *d, struct svc *svc, int rdv_fd, const struct ip
 	s->client = *client;
 	addr_str(client, s->client_str, sizeof s->client_str);
 	s->rdv_fd = rdv_fd;
-	s->errfd = s->outfd = -1;
+	s->errfd = s->outfd = s->vfd = -1;
+	s->valid_ev = (struct evsrc){ EV_VALID, s };
+	s->local_len = sizeof s->local;
+	if (getsockname(rdv_fd, (struct sockaddr *)&s->local, &s->local_len) < 0)
+		s->local_len = 0;   /* only inetd/forward need it; they then refuse */
 	s->err_ev = (struct evsrc){ EV_ERRPIPE, s };
 	s->out_ev = (struct evsrc){ EV_OUTPIPE, s };
 	s->t_start = now_ms();

@@ -35,6 +35,8 @@ struct pass {
 
 static bool watched(const struct session *s)
 {
+	if (s->conf->mode != MODE_EXEC)
+		return false;   /* the daemon itself holds the valid port */
 	return s->state == S_LAUNCHING || s->state == S_LISTENING || s->state == S_WAITING ||
 	       s->state == S_ARRIVED;
 }
