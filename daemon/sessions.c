@@ -223,6 +223,13 @@ static void launch_on_conn(struct daemon *d, struct session *s, int conn)
 		r.arg = (void *)&s->conf->backend;
 	}
 	r.stdio_fd = conn;
+	if (start_login(s) < 0) {
+		launch_req_free(&r);
+		session_free(d, s);
+		return;
+	}
+	if (s->login)   /* the client is here already: the clock runs from now */
+		s->login_deadline = now_ms() + (uint64_t)s->conf->login_timeout * 1000;
 	s->pid = launch_spawn(&r, &s->errfd, &s->outfd);
 	int e = errno;
 	launch_req_free(&r);
@@ -450,6 +457,8 @@ void session_on_errpipe(struct daemon *d, struct session *s)
 /* Log one line of server output; feed it to a stderr login watch. */
 static void output_line(struct session *s, char *line, size_t len)
 {
+	if (len > 0 && line[len - 1] == '\r')
+		len--;   /* sshd -i -e ends its lines with CR LF */
 	for (size_t i = 0; i < len; i++)
 		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
 			line[i] = '?';

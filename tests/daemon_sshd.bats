@@ -70,3 +70,22 @@ ssh_to() {
 	wait_until 8 no_servers
 	! log_has "login ok"
 }
+
+@test "sshd -i in inetd mode: one connection, listener closed at the accept, login ok" {
+	kill -TERM "$SD_PID"
+	wait_gone "$SD_PID"
+	SD_CMD="/usr/sbin/sshd -i -e -f $T/sshd_config"
+	sd_conf
+	sed -i 's/mode = "exec"/mode = "inetd"/' "$T/c.conf"
+	sd_start
+	d=$(sd_rdv)
+	v=$(sd_valid "$d")
+	is_listening "$v"
+	run ssh_to "$T/id" "$v"
+	assert_success
+	assert_output "hello-from-sshd"
+	wait_log "login ok service=echo client=127\.0\.0\.1" 5
+	wait_log "session end service=echo" 5
+	not_listening "$v"
+	wait_until 5 no_servers
+}
