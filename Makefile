@@ -7,6 +7,8 @@
 #   make SANITIZE=1 ASan+UBSan build (unit tests and daemon) in build-san/;
 #                   make check SANITIZE=1 runs the tests against it
 #   make fuzz       libFuzzer targets (clang) in build-fuzz/, FUZZ_SECONDS=30 each
+#   make bench      benchmarks against knockd, xinetd, proxychains, torsocks...;
+#                   writes tests/bench/results.md and results.png (BENCH_QUICK=1: tiny)
 
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
@@ -206,4 +208,23 @@ fuzz-build: $(FUZZ_BIN)
 fuzz: fuzz-build
 	@tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_BIN)
 
-.PHONY: all deps check demo demo-ssh install clean fuzz fuzz-build
+# make bench: tests/bench/run (load generators from tests/bench/*.c, the
+# do-nothing preload library), installing the peers it compares with
+BENCH_BIN := $(B)/bench/benchcli $(B)/bench/libnoop-preload.so
+all: $(BENCH_BIN)
+
+$(B)/bench/benchcli: tests/bench/benchcli.c $(B)/libcommon.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(EXE_LDFLAGS) $(LDFLAGS) -o $@ $< $(B)/libcommon.a
+
+$(B)/bench/libnoop-preload.so: tests/bench/noop_preload.c
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) -std=gnu11 $(WARN) -O2 -fPIC -shared $(LDFLAGS) -o $@ $< -ldl
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@SCRAMBLE_BUILD=$(CURDIR)/$(B) tests/bench/run
+
+.PHONY: all deps check demo demo-ssh install clean fuzz fuzz-build bench

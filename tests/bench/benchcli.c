@@ -1,0 +1,421 @@
+/* benchcli: the load generators of `make bench` (tests/bench/run).
+ *
+ *   benchcli ttfb N HOST PORT            N x (connect, write 1 byte, read 1
+ *                                        byte, close); one line of
+ *                                        microseconds per session
+ *   benchcli knock N HOST PORT K1,K2,..  the same, each session first
+ *                                        knocking (a SYN to each Kn), then
+ *                                        retrying connect every 1 ms; the
+ *                                        i-th session binds 127.0.X.Y (a
+ *                                        source of its own)
+ *   benchcli rate N C HOST PORT          N sessions by C processes;
+ *                                        prints "sessions=N seconds=S"
+ *   benchcli sink HOST PORT PORTFILE     accept, read to EOF, close; forever
+ *   benchcli blast BYTES HOST PORT       send BYTES, half-close, wait for
+ *                                        EOF; prints "bytes=B seconds=S"
+ *   benchcli rss HOST PORT               VmRSS (KiB) before any connect,
+ *                                        after one connect, after a second
+ *   benchcli watch NSOCK ITER            NSOCK loopback sockets (NSOCK/2
+ *                                        connections), then the cost of one
+ *                                        procfs pass and of one port- and
+ *                                        LISTEN-filtered NETLINK_SOCK_DIAG
+ *                                        dump, in microseconds (medians)
+ *
+ * Loopback only; every wait is bounded. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "procfs.h"
+
+static double now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+static int to_sin(const char *host, const char *port, struct sockaddr_in *in)
+{
+	memset(in, 0, sizeof *in);
+	in->sin_family = AF_INET;
+	in->sin_port = htons((uint16_t)atoi(port));
+	if (inet_pton(AF_INET, host, &in->sin_addr) != 1) {
+		fprintf(stderr, "benchcli: not an IPv4 address: %s\n", host);
+		return -1;
+	}
+	return 0;
+}
+
+/* one byte there and back within 10 s; 0/-1 */
+static int ping(int fd)
+{
+	char c = 'x';
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	if (write(fd, &c, 1) != 1)
+		return -1;
+	if (poll(&p, 1, 10000) != 1)
+		return -1;
+	return read(fd, &c, 1) == 1 ? 0 : -1;
+}
+
+static int session(const struct sockaddr_in *in)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	int r = -1;
+	if (connect(fd, (const struct sockaddr *)in, sizeof *in) == 0 && ping(fd) == 0)
+		r = 0;
+	close(fd);
+	return r;
+}
+
+static int cmd_ttfb(long n, const struct sockaddr_in *in)
+{
+	long fails = 0;
+	for (long i = 0; i < n; i++) {
+		double t0 = now_us();
+		if (session(in) < 0) {
+			fails++;
+			fprintf(stderr, "benchcli: session %ld failed: %s\n", i, strerror(errno));
+			if (fails > 10)
+				return 1;
+			continue;
+		}
+		printf("%.1f\n", now_us() - t0);
+	}
+	return fails ? 1 : 0;
+}
+
+static void source_for(long i, struct sockaddr_in *src)
+{
+	memset(src, 0, sizeof *src);
+	src->sin_family = AF_INET;
+	src->sin_addr.s_addr = htonl(0x7f000000u | (uint32_t)((1 + i / 250) << 8) | (uint32_t)(1 + i % 250));
+}
+
+static int knock_session(long i, const struct sockaddr_in *in, const int *kp, int nk)
+{
+	struct sockaddr_in src, k;
+	source_for(i, &src);
+	for (int j = 0; j < nk; j++) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0 || bind(fd, (struct sockaddr *)&src, sizeof src) < 0)
+			return -1;
+		k = *in;
+		k.sin_port = htons((uint16_t)kp[j]);
+		(void)connect(fd, (struct sockaddr *)&k, sizeof k);   /* the SYN is the knock */
+		close(fd);
+	}
+	double end = now_us() + 5e6;
+	while (now_us() < end) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0 || bind(fd, (struct sockaddr *)&src, sizeof src) < 0)
+			return -1;
+		if (connect(fd, (const struct sockaddr *)in, sizeof *in) == 0) {
+			int r = ping(fd);
+			close(fd);
+			return r;
+		}
+		close(fd);
+		struct timespec ms = { 0, 1000000 };
+		nanosleep(&ms, NULL);
+	}
+	errno = ETIMEDOUT;
+	return -1;
+}
+
+static int cmd_knock(long n, const struct sockaddr_in *in, char *ports)
+{
+	int kp[8], nk = 0;
+	for (char *t = strtok(ports, ","); t && nk < 8; t = strtok(NULL, ","))
+		kp[nk++] = atoi(t);
+	for (long i = 0; i < n; i++) {
+		double t0 = now_us();
+		if (knock_session(i, in, kp, nk) < 0) {
+			fprintf(stderr, "benchcli: knock session %ld failed: %s\n", i, strerror(errno));
+			return 1;
+		}
+		printf("%.1f\n", now_us() - t0);
+	}
+	return 0;
+}
+
+static int cmd_rate(long n, long c, const struct sockaddr_in *in)
+{
+	double t0 = now_us();
+	for (long k = 0; k < c; k++) {
+		pid_t pid = fork();
+		if (pid < 0)
+			return 1;
+		if (pid == 0) {
+			long mine = n / c + (k < n % c);
+			for (long i = 0; i < mine; i++)
+				if (session(in) < 0) {
+					fprintf(stderr, "benchcli: session failed: %s\n", strerror(errno));
+					_exit(1);
+				}
+			_exit(0);
+		}
+	}
+	int bad = 0, st;
+	for (long k = 0; k < c; k++)
+		if (wait(&st) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			bad = 1;
+	printf("sessions=%ld seconds=%.4f\n", n, (now_us() - t0) / 1e6);
+	return bad;
+}
+
+static int listener(const char *host, const char *port, struct sockaddr_in *bound)
+{
+	struct sockaddr_in in;
+	socklen_t len = sizeof in;
+	if (to_sin(host, port, &in) < 0)
+		return -1;
+	int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+	    bind(fd, (struct sockaddr *)&in, sizeof in) < 0 || listen(fd, 4096) < 0 ||
+	    getsockname(fd, (struct sockaddr *)bound, &len) < 0) {
+		perror("benchcli: listen");
+		return -1;
+	}
+	return fd;
+}
+
+static int cmd_sink(const char *host, const char *port, const char *portfile)
+{
+	struct sockaddr_in b;
+	static char buf[1 << 17];
+	int lfd = listener(host, port, &b);
+	if (lfd < 0)
+		return 1;
+	FILE *f = fopen(portfile, "w");
+	if (!f || fprintf(f, "%d\n", ntohs(b.sin_port)) < 0 || fclose(f) != 0)
+		return 1;
+	for (;;) {
+		int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (c < 0)
+			continue;
+		ssize_t r;
+		while ((r = read(c, buf, sizeof buf)) > 0 || (r < 0 && errno == EINTR))
+			;
+		close(c);
+	}
+}
+
+static int cmd_blast(long long bytes, const struct sockaddr_in *in)
+{
+	static char buf[1 << 17];
+	memset(buf, 'b', sizeof buf);
+	double t0 = now_us();
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (const struct sockaddr *)in, sizeof *in) < 0) {
+		perror("benchcli: blast connect");
+		return 1;
+	}
+	long long left = bytes;
+	while (left > 0) {
+		size_t n = left < (long long)sizeof buf ? (size_t)left : sizeof buf;
+		ssize_t w = write(fd, buf, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			perror("benchcli: blast write");
+			return 1;
+		}
+		left -= w;
+	}
+	if (shutdown(fd, SHUT_WR) < 0)
+		return 1;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char c;
+	if (poll(&p, 1, 30000) != 1 || read(fd, &c, 1) != 0)   /* the sink closes after EOF */
+		return 1;
+	printf("bytes=%lld seconds=%.4f\n", bytes, (now_us() - t0) / 1e6);
+	close(fd);
+	return 0;
+}
+
+static long rss_kib(void)
+{
+	char line[256];
+	long kib = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "VmRSS: %ld", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+static int cmd_rss(const struct sockaddr_in *in)
+{
+	long before = rss_kib();
+	int r1 = session(in);
+	long after1 = rss_kib();
+	int r2 = session(in);
+	long after2 = rss_kib();
+	printf("before=%ld after_first=%ld after_second=%ld ok=%d\n", before, after1, after2,
+	       r1 == 0 && r2 == 0);
+	return r1 == 0 && r2 == 0 ? 0 : 1;
+}
+
+static int count_entry(const struct tcp_entry *e, void *arg)
+{
+	(void)e;
+	(*(long *)arg)++;
+	return 0;
+}
+
+/* one NETLINK_SOCK_DIAG dump of TCP sockets in `states` on local port
+ * `port` (both families), the way a diag watcher would ask; entries seen */
+static long diag_pass(int nl, uint16_t port, uint32_t states)
+{
+	static char buf[1 << 16];
+	long seen = 0;
+	for (int fam = 0; fam < 2; fam++) {
+		struct {
+			struct nlmsghdr nh;
+			struct inet_diag_req_v2 r;
+			struct nlattr na;
+			struct inet_diag_bc_op op[2];
+		} req = { 0 };
+		req.nh.nlmsg_len = sizeof req;
+		req.nh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+		req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+		req.r.sdiag_family = fam ? AF_INET6 : AF_INET;
+		req.r.sdiag_protocol = IPPROTO_TCP;
+		req.r.idiag_states = states;
+		req.na.nla_len = sizeof req.na + sizeof req.op;
+		req.na.nla_type = INET_DIAG_REQ_BYTECODE;
+		/* sport == port: GE port and LE port */
+		req.op[0] = (struct inet_diag_bc_op){ INET_DIAG_BC_S_EQ, 8, 12 };
+		req.op[1] = (struct inet_diag_bc_op){ 0, 0, port };
+		if (send(nl, &req, sizeof req, 0) < 0)
+			return -1;
+		for (int done = 0; !done;) {
+			ssize_t n = recv(nl, buf, sizeof buf, 0);
+			if (n <= 0)
+				return -1;
+			for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
+			     h = NLMSG_NEXT(h, n)) {
+				if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) {
+					done = 1;
+					break;
+				}
+				seen++;
+			}
+		}
+	}
+	return seen;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int cmd_watch(long nsock, long iter)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	struct sockaddr_in b;
+	int lfd = listener("127.0.0.1", "0", &b);
+	if (lfd < 0)
+		return 1;
+	for (long i = 0; i < nsock / 2; i++) {
+		int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (c < 0 || connect(c, (struct sockaddr *)&b, sizeof b) < 0 ||
+		    accept4(lfd, NULL, NULL, SOCK_CLOEXEC) < 0) {
+			fprintf(stderr, "benchcli: socket %ld: %s\n", i, strerror(errno));
+			return 1;
+		}
+	}
+	int nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (nl < 0) {
+		perror("benchcli: netlink");
+		return 1;
+	}
+	double *tp = calloc((size_t)iter, sizeof *tp), *td = calloc((size_t)iter, sizeof *td);
+	double *ta = calloc((size_t)iter, sizeof *ta);
+	long entries = 0, dseen = 0;
+	if (!tp || !td || !ta)
+		return 1;
+	for (long i = 0; i < iter; i++) {
+		long cnt = 0;
+		double t0 = now_us();
+		if (procfs_scan(NULL, count_entry, &cnt) < 0)
+			return 1;
+		tp[i] = now_us() - t0;
+		entries = cnt;
+		t0 = now_us();
+		dseen = diag_pass(nl, ntohs(b.sin_port), 1u << TCPS_LISTEN);
+		td[i] = now_us() - t0;
+		t0 = now_us();
+		long all = diag_pass(nl, ntohs(b.sin_port), ~0u);
+		ta[i] = now_us() - t0;
+		if (dseen < 0 || all < 0)
+			return 1;
+	}
+	qsort(tp, (size_t)iter, sizeof *tp, cmp_d);
+	qsort(td, (size_t)iter, sizeof *td, cmp_d);
+	qsort(ta, (size_t)iter, sizeof *ta, cmp_d);
+	printf("entries=%ld procfs_us=%.1f procfs_p90=%.1f diag_listen_us=%.1f diag_listen_p90=%.1f "
+	       "diag_port_us=%.1f diag_port_p90=%.1f diag_seen=%ld\n",
+	       entries, tp[iter / 2], tp[iter * 9 / 10], td[iter / 2], td[iter * 9 / 10],
+	       ta[iter / 2], ta[iter * 9 / 10], dseen);
+	return 0;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: benchcli ttfb|knock|rate|sink|blast|rss|watch ... (see the source)\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_in in;
+	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc < 2)
+		usage();
+	const char *c = argv[1];
+	if (!strcmp(c, "ttfb") && argc == 5)
+		return to_sin(argv[3], argv[4], &in) < 0 ? 2 : cmd_ttfb(atol(argv[2]), &in);
+	if (!strcmp(c, "knock") && argc == 6)
+		return to_sin(argv[3], argv[4], &in) < 0 ? 2 : cmd_knock(atol(argv[2]), &in, argv[5]);
+	if (!strcmp(c, "rate") && argc == 6 && atol(argv[3]) > 0)
+		return to_sin(argv[4], argv[5], &in) < 0 ? 2 : cmd_rate(atol(argv[2]), atol(argv[3]), &in);
+	if (!strcmp(c, "sink") && argc == 5)
+		return cmd_sink(argv[2], argv[3], argv[4]);
+	if (!strcmp(c, "blast") && argc == 5)
+		return to_sin(argv[3], argv[4], &in) < 0 ? 2 : cmd_blast(atoll(argv[2]), &in);
+	if (!strcmp(c, "rss") && argc == 4)
+		return to_sin(argv[2], argv[3], &in) < 0 ? 2 : cmd_rss(&in);
+	if (!strcmp(c, "watch") && argc == 4 && atol(argv[3]) > 0)
+		return cmd_watch(atol(argv[2]), atol(argv[3]));
+	usage();
+	return 2;
+}
