@@ -89,3 +89,32 @@ ssh_to() {
 	not_listening "$v"
 	wait_until 5 no_servers
 }
+
+@test "end to end: unmodified ssh through the shim (scramble) to sshd -i in inetd mode" {
+	[ -x "$B/scramble" ] && [ -e "$B/libscramble.so" ] || skip "shim not built"
+	kill -TERM "$SD_PID"
+	wait_gone "$SD_PID"
+	SD_CMD="/usr/sbin/sshd -i -e -f $T/sshd_config"
+	sd_conf
+	sed -i 's/mode = "exec"/mode = "inetd"/' "$T/c.conf"
+	sd_start
+	wellknown=$(free_port)
+	cat >>"$T/c.conf" <<CONF
+target "ssh" {
+  host = { "127.0.0.1" }
+  port = $wellknown
+  rendezvous = $RDV_PORT
+  table = "t"
+  offsets = { "hour" }
+  timeout = 5
+}
+CONF
+	not_listening "$wellknown"
+	run "$B/scramble" -c "$T/c.conf" ssh -F none -i "$T/id" -o BatchMode=yes -o StrictHostKeyChecking=no \
+		-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -p "$wellknown" "$(id -un)@127.0.0.1" echo via-shim
+	assert_success
+	assert_output "via-shim"
+	wait_log "login ok service=echo client=127\.0\.0\.1" 5
+	wait_log "session end service=echo" 5
+	wait_until 5 no_servers
+}
