@@ -330,6 +330,15 @@ int shim_prepare(const struct target *t, int fd, const struct sockaddr *sa, sock
 	tlen = sizeof ti;
 	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tlen) == 0 && ti.tcpi_state != TCP_CLOSE)
 		goto pass;
+	/* a v4-mapped destination on an IPV6_V6ONLY socket: the kernel
+	 * refuses it, so no server may be launched for it */
+	if (sa->sa_family == AF_INET6 &&
+	    IN6_IS_ADDR_V4MAPPED(&((const struct sockaddr_in6 *)sa)->sin6_addr)) {
+		int v6only = 0;
+		tlen = sizeof v6only;
+		if (getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &tlen) == 0 && v6only)
+			goto pass;
+	}
 	if (getsockname(fd, (struct sockaddr *)&local, &llen) == 0) {
 		if (local.ss_family != sa->sa_family)
 			goto pass;      /* the kernel has an error for that */

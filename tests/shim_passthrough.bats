@@ -283,3 +283,15 @@ CONF
 	grep -q "c\.conf" "$T/st2"
 	grep -q "libscramble-conf.so" "$T/st2"
 }
+
+@test "a v4-mapped target on an IPV6_V6ONLY socket: the kernel's error, no rendezvous" {
+	run same_as_without /usr/bin/python3 -c 'import errno,socket,sys
+s = socket.socket(socket.AF_INET6)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+print(errno.errorcode[s.connect_ex(("::ffff:127.0.0.1", int(sys.argv[1])))])' "$WK"
+	assert_success
+	cat "$T/shim.out"
+	[ "$(cat "$T/shim.out")" != 0 ]
+	[ "$(fake_conns rdv)" -eq 0 ]
+	[ "$(fake_conns wk)" -eq 0 ]
+}
