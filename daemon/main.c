@@ -206,6 +206,11 @@ int main(int argc, char **argv)
 	struct daemon *d = &dd;
 	bool fg = false, test = false, debug = false;
 	int opt;
+	/* the tables are secrets: no core dump, no /proc/PID/mem for others */
+	if (prctl(PR_SET_DUMPABLE, 0) < 0) {
+		fprintf(stderr, "scrambled: PR_SET_DUMPABLE: %s\n", strerror(errno));
+		return 1;
+	}
 	while ((opt = getopt(argc, argv, "c:s:S:ftdh")) != -1) {
 		switch (opt) {
 		case 'c': d->conf_path = optarg; break;
