@@ -21,6 +21,8 @@ void session_ready(struct daemon *d, struct session *s);
 void session_arrived(struct daemon *d, struct session *s);
 
 void session_on_errpipe(struct daemon *d, struct session *s);
+/* inetd/forward: a connection on the daemon's valid-port listener. */
+void session_on_valid(struct daemon *d, struct session *s);
 void session_on_output(struct daemon *d, struct session *s);
 
 /* Reap every child that has exited (waitpid(-1, WNOHANG) until none). */
