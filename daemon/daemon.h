@@ -4,7 +4,50 @@
  * pointer to a struct evsrc whose kind says which module owns the event.
  * Sessions live in two hashes (by pid and by valid port) and one list; the
  * configuration is reference-counted per generation so that a SIGHUP reload
- * can replace it while older sessions keep the settings they started with. */
+ * can replace it while older sessions keep the settings they started with.
+ *
+ * Decisions where SPEC is silent (also for the README / man page):
+ * - max_pending and per_source count sessions that have no client yet
+ *   (holding, launching, starting, waiting); an arrived session does not.
+ * - rate "N/Ws": a fixed window per source address; the (N+1)th rendezvous
+ *   in a window denies that address for deny_time, after which it gets a
+ *   fresh window; attempts while denied are refused and do not extend it.
+ *   At most 4096 addresses are tracked (the oldest is dropped).
+ * - A valid port is "free" if no socket in /proc/net/tcp{,6} uses it at
+ *   either end (any state), it binds on the wildcard address (v4 and v6),
+ *   and no session holds it.  So every socket later seen on it is the
+ *   session's.
+ * - exec mode watch: arrival = any socket on the valid port whose remote is
+ *   the client (TIME_WAIT too; on loopback also the client's own end);
+ *   intruder = any other non-LISTEN socket there, in any state and also
+ *   after the arrival (the server is killed); end = no socket from the
+ *   client left except TIME_WAIT.  A remote client that connects and leaves
+ *   within one tick leaves no trace: its server ends at connect_timeout.
+ * - The watch ticks every 20 ms while a server is starting (the client is
+ *   waiting for its decoy), every poll_ms otherwise, never when idle.
+ * - login_timeout runs from the arrival; lines count from the launch on.
+ * - The server's environment: PATH, SCRAMBLE_SERVICE, SCRAMBLE_CLIENT,
+ *   SCRAMBLE_PORT (and HOME, USER, LOGNAME with `user`), then `env`
+ *   entries, which may override them.  command must start with an absolute
+ *   path (no PATH search).
+ * - Daemon killed outright: each launched leader has PR_SET_PDEATHSIG
+ *   SIGKILL (set after the uid change, then the parent is checked); no
+ *   state file.  The daemon is a child subreaper and reaps orphans.
+ * - Status socket: /run/scrambled.sock by default, peers must be root or
+ *   the daemon's uid; if the default one is taken by a live daemon or
+ *   cannot be made, this daemon runs without one (an explicit -S must work).
+ * - The hour guard holds the rendezvous connection ("hold" line) until the
+ *   hour has turned; a held connection counts as pending.
+ * - inetd/forward: the valid-port listener is bound to the local address the
+ *   rendezvous arrived on, with the BPF pin filter attached before listen;
+ *   a connection from another address (filter unavailable) is closed and
+ *   logged as an intruder and the listener stays for the client.  The
+ *   forward relay is a forked child (splice, 5 s backend connect timeout; a
+ *   backend that is down gives the client a reset, exit status 1).
+ * - Log events beyond the man page's list: launch (pid of a new server),
+ *   hold, abandoned (client gone before its decoy), retired (service gone
+ *   on reload), server service=S pid=P: LINE (server output), ready,
+ *   stopping, stopped. */
 #ifndef SCRAMBLED_DAEMON_H
 #define SCRAMBLED_DAEMON_H
 
@@ -113,6 +156,7 @@ struct daemon {
 	bool stopping;
 	/* status socket */
 	const char *status_path;
+	bool status_explicit;        /* -S given */
 	int status_fd;
 	bool status_owned;
 	struct evsrc status_ev;

@@ -215,7 +215,7 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'c': d->conf_path = optarg; break;
 		case 's': d->only_service = optarg; break;
-		case 'S': d->status_path = optarg; break;
+		case 'S': d->status_path = optarg; d->status_explicit = true; break;
 		case 'f': fg = true; break;
 		case 't': test = true; break;
 		case 'd': debug = true; break;
@@ -255,7 +255,9 @@ int main(int argc, char **argv)
 		free(g);
 		return 1;
 	}
-	if (status_open(d) < 0)
+	/* the default socket is a convenience: without it (not root, another
+	 * daemon) the daemon still serves; an explicit -S must work */
+	if (status_open(d) < 0 && d->status_explicit)
 		return 1;
 	if (notify_send("READY=1") < 0)
 		log_warn("sd_notify: %s", strerror(errno));
