@@ -1,15 +1,17 @@
 /* benchcli: the load generators of `make bench` (tests/bench/run).
  *
- *   benchcli ttfb N HOST PORT            N x (connect, write 1 byte, read 1
+ *   benchcli ttfb N HOST PORT [MAXSEC]   N x (connect, write 1 byte, read 1
  *                                        byte, close); one line of
- *                                        microseconds per session
+ *                                        microseconds per session; stops
+ *                                        early after MAXSEC seconds
  *   benchcli knock N HOST PORT K1,K2,..  the same, each session first
  *                                        knocking (a SYN to each Kn), then
  *                                        retrying connect every 1 ms; the
  *                                        i-th session binds 127.0.X.Y (a
  *                                        source of its own)
- *   benchcli rate N C HOST PORT          N sessions by C processes;
- *                                        prints "sessions=N seconds=S"
+ *   benchcli rate N C HOST PORT [MAXSEC] N sessions by C processes (each
+ *                                        stops early after MAXSEC seconds);
+ *                                        prints "sessions=DONE seconds=S"
  *   benchcli sink HOST PORT PORTFILE     accept, read to EOF, close; forever
  *   benchcli blast BYTES HOST PORT       send BYTES, half-close, wait for
  *                                        EOF; prints "bytes=B seconds=S"
@@ -85,10 +87,11 @@ static int session(const struct sockaddr_in *in)
 	return r;
 }
 
-static int cmd_ttfb(long n, const struct sockaddr_in *in)
+static int cmd_ttfb(long n, const struct sockaddr_in *in, double maxsec)
 {
 	long fails = 0;
-	for (long i = 0; i < n; i++) {
+	double end = now_us() + maxsec * 1e6;
+	for (long i = 0; i < n && (maxsec <= 0 || now_us() < end); i++) {
 		double t0 = now_us();
 		if (session(in) < 0) {
 			fails++;
@@ -156,28 +159,38 @@ static int cmd_knock(long n, const struct sockaddr_in *in, char *ports)
 	return 0;
 }
 
-static int cmd_rate(long n, long c, const struct sockaddr_in *in)
+/* each child reports how many sessions it made through a pipe */
+static int cmd_rate(long n, long c, const struct sockaddr_in *in, double maxsec)
 {
-	double t0 = now_us();
+	int pfd[2];
+	if (pipe(pfd) < 0)
+		return 1;
+	double t0 = now_us(), end = t0 + maxsec * 1e6;
 	for (long k = 0; k < c; k++) {
 		pid_t pid = fork();
 		if (pid < 0)
 			return 1;
 		if (pid == 0) {
-			long mine = n / c + (k < n % c);
-			for (long i = 0; i < mine; i++)
+			long mine = n / c + (k < n % c), i;
+			close(pfd[0]);
+			for (i = 0; i < mine && (maxsec <= 0 || now_us() < end); i++)
 				if (session(in) < 0) {
 					fprintf(stderr, "benchcli: session failed: %s\n", strerror(errno));
 					_exit(1);
 				}
-			_exit(0);
+			_exit(write(pfd[1], &i, sizeof i) == sizeof i ? 0 : 1);
 		}
 	}
+	close(pfd[1]);
+	long done = 0, got;
+	while (read(pfd[0], &got, sizeof got) == sizeof got)
+		done += got;
+	double secs = (now_us() - t0) / 1e6;
 	int bad = 0, st;
 	for (long k = 0; k < c; k++)
 		if (wait(&st) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
 			bad = 1;
-	printf("sessions=%ld seconds=%.4f\n", n, (now_us() - t0) / 1e6);
+	printf("sessions=%ld seconds=%.4f\n", done, secs);
 	return bad;
 }
 
@@ -402,12 +415,14 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		usage();
 	const char *c = argv[1];
-	if (!strcmp(c, "ttfb") && argc == 5)
-		return to_sin(argv[3], argv[4], &in) < 0 ? 2 : cmd_ttfb(atol(argv[2]), &in);
+	if (!strcmp(c, "ttfb") && (argc == 5 || argc == 6))
+		return to_sin(argv[3], argv[4], &in) < 0 ? 2 :
+		       cmd_ttfb(atol(argv[2]), &in, argc == 6 ? atof(argv[5]) : 0);
 	if (!strcmp(c, "knock") && argc == 6)
 		return to_sin(argv[3], argv[4], &in) < 0 ? 2 : cmd_knock(atol(argv[2]), &in, argv[5]);
-	if (!strcmp(c, "rate") && argc == 6 && atol(argv[3]) > 0)
-		return to_sin(argv[4], argv[5], &in) < 0 ? 2 : cmd_rate(atol(argv[2]), atol(argv[3]), &in);
+	if (!strcmp(c, "rate") && (argc == 6 || argc == 7) && atol(argv[3]) > 0)
+		return to_sin(argv[4], argv[5], &in) < 0 ? 2 :
+		       cmd_rate(atol(argv[2]), atol(argv[3]), &in, argc == 7 ? atof(argv[6]) : 0);
 	if (!strcmp(c, "sink") && argc == 5)
 		return cmd_sink(argv[2], argv[3], argv[4]);
 	if (!strcmp(c, "blast") && argc == 5)
