@@ -82,17 +82,19 @@ except ConnectionResetError: print("reset")' "$v"
 }
 
 @test "forward: a real PostgreSQL through the relay (psql)" {
+	# Debian keeps initdb and pg_ctl out of PATH
+	for dir in /usr/lib/postgresql/*/bin; do if [ -x "$dir/initdb" ]; then PATH=$PATH:$dir; fi; done
 	command -v psql >/dev/null && command -v initdb >/dev/null || skip "postgresql not installed"
 	id postgres >/dev/null 2>&1 || skip "no postgres user"
 	mkdir "$T/pg" && chown postgres "$T/pg"
-	su postgres -s /bin/sh -c "initdb -D '$T/pg/data' -A trust -U postgres >/dev/null" || skip "initdb failed"
-	su postgres -s /bin/sh -c "pg_ctl -D '$T/pg/data' -o '-k $T/pg -p $BE_PORT -c listen_addresses=127.0.0.1' -l '$T/pg/log' -w start >/dev/null"
+	su postgres -s /bin/sh -c "PATH='$PATH' initdb -D '$T/pg/data' -A trust -U postgres >/dev/null" || skip "initdb failed"
+	su postgres -s /bin/sh -c "PATH='$PATH' pg_ctl -D '$T/pg/data' -o '-k $T/pg -p $BE_PORT -c listen_addresses=127.0.0.1' -l '$T/pg/log' -w start >/dev/null"
 	forward_conf
 	sd_start
 	d=$(sd_rdv)
 	v=$(sd_valid "$d")
 	run psql -h 127.0.0.1 -p "$v" -U postgres -Atc "select 40 + 2"
-	su postgres -s /bin/sh -c "pg_ctl -D '$T/pg/data' -m fast -w stop >/dev/null"
+	su postgres -s /bin/sh -c "PATH='$PATH' pg_ctl -D '$T/pg/data' -m fast -w stop >/dev/null"
 	assert_success
 	assert_output "42"
 	wait_log "session end service=echo"
