@@ -4,6 +4,8 @@
  *                                        byte, close); one line of
  *                                        microseconds per session; stops
  *                                        early after MAXSEC seconds
+ *   benchcli rdv N HOST PORT             N rendezvous only: connect, read to
+ *                                        EOF (the decoy); microseconds each
  *   benchcli knock N HOST PORT K1,K2,..  the same, each session first
  *                                        knocking (a SYN to each Kn), then
  *                                        retrying connect every 1 ms; the
@@ -103,6 +105,31 @@ static int cmd_ttfb(long n, const struct sockaddr_in *in, double maxsec)
 		printf("%.1f\n", now_us() - t0);
 	}
 	return fails ? 1 : 0;
+}
+
+static int cmd_rdv(long n, const struct sockaddr_in *in)
+{
+	char buf[64];
+	for (long i = 0; i < n; i++) {
+		double t0 = now_us();
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0 || connect(fd, (const struct sockaddr *)in, sizeof *in) < 0) {
+			perror("benchcli: rendezvous");
+			return 1;
+		}
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t r = 1, got = 0;
+		while (r > 0 && poll(&p, 1, 10000) == 1)
+			if ((r = read(fd, buf, sizeof buf)) > 0)
+				got += r;
+		close(fd);
+		if (r != 0 || got == 0) {
+			fprintf(stderr, "benchcli: rendezvous %ld: no decoy\n", i);
+			return 1;
+		}
+		printf("%.1f\n", now_us() - t0);
+	}
+	return 0;
 }
 
 static void source_for(long i, struct sockaddr_in *src)
@@ -418,6 +445,8 @@ int main(int argc, char **argv)
 	if (!strcmp(c, "ttfb") && (argc == 5 || argc == 6))
 		return to_sin(argv[3], argv[4], &in) < 0 ? 2 :
 		       cmd_ttfb(atol(argv[2]), &in, argc == 6 ? atof(argv[5]) : 0);
+	if (!strcmp(c, "rdv") && argc == 5)
+		return to_sin(argv[3], argv[4], &in) < 0 ? 2 : cmd_rdv(atol(argv[2]), &in);
 	if (!strcmp(c, "knock") && argc == 6)
 		return to_sin(argv[3], argv[4], &in) < 0 ? 2 : cmd_knock(atol(argv[2]), &in, argv[5]);
 	if (!strcmp(c, "rate") && (argc == 6 || argc == 7) && atol(argv[3]) > 0)
