@@ -22,7 +22,7 @@ teardown() { common_teardown; }
 	done
 	grep -q '^## Goals' "$md" || fail "no goals section"
 	# a row that threw is written as "failed: ..."
-	run grep -n 'failed:' "$md"
+	run grep -nE 'failed:|failed sessions' "$md"
 	[ "$status" -ne 0 ] || fail "a row failed: $output"
 	# the direct reference is always measurable
 	grep -Eq '^\| 3 .*direct to a running echo server \| [0-9.]+ ' "$md" || fail "no direct TTFB figure"

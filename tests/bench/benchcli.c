@@ -19,6 +19,11 @@
  *                                        EOF; prints "bytes=B seconds=S"
  *   benchcli rss HOST PORT               VmRSS (KiB) before any connect,
  *                                        after one connect, after a second
+ *   benchcli spawn N FILE PROG           N rounds; each round runs PROG once
+ *                                        per line of FILE ("NAME\tVAR=V\t..."
+ *                                        : that environment only), in turn,
+ *                                        so machine load drifts alike for
+ *                                        all; prints "NAME microseconds"
  *   benchcli watch NSOCK ITER            NSOCK loopback sockets (NSOCK/2
  *                                        connections), then the cost of one
  *                                        procfs pass and of one port- and
@@ -36,6 +41,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -428,6 +434,47 @@ static int cmd_watch(long nsock, long iter)
 	return 0;
 }
 
+#define MAXV 8
+#define MAXE 8
+
+static int cmd_spawn(long n, const char *file, char *prog)
+{
+	static char lines[MAXV][1024];
+	char *name[MAXV], *envs[MAXV][MAXE + 1];
+	int nv = 0;
+	FILE *f = fopen(file, "r");
+	if (!f) {
+		perror(file);
+		return 1;
+	}
+	while (nv < MAXV && fgets(lines[nv], sizeof lines[nv], f)) {
+		char *save = NULL, *t = strtok_r(lines[nv], "\t\n", &save);
+		int ne = 0;
+		if (!t)
+			continue;
+		name[nv] = t;
+		while (ne < MAXE && (t = strtok_r(NULL, "\t\n", &save)))
+			envs[nv][ne++] = t;
+		envs[nv][ne] = NULL;
+		nv++;
+	}
+	fclose(f);
+	char *argv[] = { prog, NULL };
+	for (long i = 0; i < n; i++)
+		for (int v = 0; v < nv; v++) {
+			pid_t pid;
+			int st;
+			double t0 = now_us();
+			if (posix_spawn(&pid, prog, NULL, NULL, argv, envs[v]) != 0 ||
+			    waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+				fprintf(stderr, "benchcli: %s failed (%s)\n", prog, name[v]);
+				return 1;
+			}
+			printf("%s %.1f\n", name[v], now_us() - t0);
+		}
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: benchcli ttfb|knock|rate|sink|blast|rss|watch ... (see the source)\n");
@@ -458,6 +505,8 @@ int main(int argc, char **argv)
 		return to_sin(argv[3], argv[4], &in) < 0 ? 2 : cmd_blast(atoll(argv[2]), &in);
 	if (!strcmp(c, "rss") && argc == 4)
 		return to_sin(argv[2], argv[3], &in) < 0 ? 2 : cmd_rss(&in);
+	if (!strcmp(c, "spawn") && argc == 5)
+		return cmd_spawn(atol(argv[2]), argv[3], argv[4]);
 	if (!strcmp(c, "watch") && argc == 4 && atol(argv[3]) > 0)
 		return cmd_watch(atol(argv[2]), atol(argv[3]));
 	usage();
