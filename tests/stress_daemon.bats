@@ -13,6 +13,9 @@ teardown() { sd_teardown; }
 
 RF() { "$B/rdvflood" "$@"; }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+# (functions, so that wait_until evaluates them again each time)
+fds_are() { [ "$(fd_count "$SD_PID")" -eq "$1" ]; }
+exits_are() { [ "$(grep -c 'server exit service=echo' "$T/scrambled.log")" -eq "$1" ]; }
 no_sessions() { [ "$("$B/scramblectl" status -S "$T/sd.sock" | wc -l)" -le 1 ]; }
 
 # inetd_cat_conf [EXTRA]: an inetd-mode service running /bin/cat (cheap)
@@ -73,7 +76,7 @@ inetd_cat_conf() {
 	[ "$(fd_count "$SD_PID")" -le $((before + 20)) ]
 	touch "$T/idle.release"
 	wait_until 20 no_sessions
-	wait_until 10 test "$(fd_count "$SD_PID")" -eq "$before"
+	wait_until 10 fds_are "$before"
 }
 
 @test "1000 peers that reset at once and 1000 that half-close leave no fd or memory growth" {
@@ -89,7 +92,7 @@ inetd_cat_conf() {
 	run RF halfclose 1000 127.0.0.1 "$RDV_PORT"
 	assert_output "done=1000 errors=0"
 	wait_until 30 no_sessions
-	wait_until 10 test "$(fd_count "$SD_PID")" -eq "$fd0"
+	wait_until 10 fds_are "$fd0"
 	fd1=$(fd_count "$SD_PID") rss1=$(rss_kb "$SD_PID")
 	echo "reset+half-close x1000: fds $fd0 -> $fd1, RSS $rss0 kB -> $rss1 kB" >&3
 	[ "$fd1" -eq "$fd0" ]
@@ -119,7 +122,7 @@ inetd_cat_conf() {
 	local took=$((SECONDS - t0))
 	cat "$T"/decoys.* >"$T/decoys"
 	wait_until 30 no_sessions
-	wait_until 10 test "$(fd_count "$SD_PID")" -eq "$fd0"
+	wait_until 10 fds_are "$fd0"
 	fd1=$(fd_count "$SD_PID") rss1=$(rss_kb "$SD_PID")
 	local done ok failed
 	done=$(sed 's/.*done=\([0-9]*\).*/\1/' "$T"/soak.* | awk '{s += $1} END {print s + 0}')
@@ -158,10 +161,10 @@ inetd_cat_conf() {
 		kill -KILL $pids
 		wait_until 10 no_servers
 	done
-	wait_until 20 test "$(grep -c 'server exit service=echo' "$T/scrambled.log")" -eq 200
+	wait_until 20 exits_are 200
 	wait_until 10 no_zombies
 	wait_until 10 no_sessions
-	wait_until 10 test "$(fd_count "$SD_PID")" -eq "$fd0"
+	wait_until 10 fds_are "$fd0"
 	no_range_listener
 }
 

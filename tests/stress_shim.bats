@@ -17,6 +17,9 @@ setup() {
 }
 teardown() { common_teardown; }
 
+# conns_are NAME N: the fake NAME has accepted N connections
+conns_are() { [ "$(fake_conns "$1")" -eq "$2" ]; }
+
 # start_sfake NAME MODE TEXT: tests/helpers/stress_fake.py on 127.0.0.1
 start_sfake() {
 	: >"$T/$1.log"
@@ -212,7 +215,7 @@ grammar_case() {
 	run with_shim "$B/stresscli" rawsys 127.0.0.1 "$WK"
 	assert_success
 	assert_output "connect=0 errno=0 peer-port=$WK"
-	wait_until 5 test "$(fake_conns wk)" -eq 1
+	wait_until 5 conns_are wk 1
 	[ "$(fake_conns rdv)" -eq 0 ]
 	# a static binary ignores LD_PRELOAD altogether
 	command -v cc >/dev/null || skip "no C compiler"
@@ -222,7 +225,7 @@ grammar_case() {
 	run with_shim "$T/stresscli-static" sockopts 127.0.0.1 "$WK"
 	assert_success
 	assert_line "peer-port=$WK"
-	wait_until 5 test "$(fake_conns wk)" -eq 2
+	wait_until 5 conns_are wk 2
 	[ "$(fake_conns rdv)" -eq 0 ]
 	# the documented way for both: scramble-connect does the rendezvous
 	VALID=$(valid_for "$DECOY")
