@@ -41,6 +41,8 @@ CFLAGS  += -std=gnu11 $(WARN) $(OPT) $(HARDEN)
 LDFLAGS += -Wl,-z,relro,-z,now -Wl,--as-needed
 EXE_LDFLAGS := -pie $(SANLD)
 CONFUSE_LIBS := $(shell pkg-config --libs libconfuse 2>/dev/null || echo -lconfuse)
+# libsodium (auth = yes, protocol v2): never linked into libscramble.so
+SODIUM_LIBS  := $(shell pkg-config --libs libsodium 2>/dev/null || echo -lsodium)
 
 COMMON_SRC   := $(wildcard common/*.c)
 COMMON_OBJ   := $(COMMON_SRC:%.c=$(B)/%.o)
@@ -84,11 +86,11 @@ $(B)/libcommon-shim.a: $(SHIM_COMMON_OBJ)
 
 $(B)/scrambled: $(DAEMON_OBJ) $(B)/libcommon.a
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CFLAGS) $(EXE_LDFLAGS) $(LDFLAGS) -o $@ $(DAEMON_OBJ) $(B)/libcommon.a $(CONFUSE_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(EXE_LDFLAGS) $(LDFLAGS) -o $@ $(DAEMON_OBJ) $(B)/libcommon.a $(CONFUSE_LIBS) $(SODIUM_LIBS)
 
 $(B)/scramblectl: $(CTL_OBJ) $(B)/libcommon.a
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CFLAGS) $(EXE_LDFLAGS) $(LDFLAGS) -o $@ $(CTL_OBJ) $(B)/libcommon.a $(CONFUSE_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(EXE_LDFLAGS) $(LDFLAGS) -o $@ $(CTL_OBJ) $(B)/libcommon.a $(CONFUSE_LIBS) $(SODIUM_LIBS)
 
 $(B)/scramble: $(B)/preload/scramble.o $(B)/libcommon.a
 	@echo "  LD      $@"
@@ -96,7 +98,7 @@ $(B)/scramble: $(B)/preload/scramble.o $(B)/libcommon.a
 
 $(B)/scramble-connect: $(B)/preload/scramble-connect.o $(B)/libcommon.a
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CFLAGS) $(EXE_LDFLAGS) $(LDFLAGS) -o $@ $< $(B)/libcommon.a $(CONFUSE_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(EXE_LDFLAGS) $(LDFLAGS) -o $@ $< $(B)/libcommon.a $(CONFUSE_LIBS) $(SODIUM_LIBS)
 
 # libscramble.so links nothing but libc; it dlopen()s libscramble-conf.so
 # (which carries libconfuse) from its own directory on first need.
@@ -106,7 +108,7 @@ $(B)/libscramble.so: $(SHIM_OBJ) $(B)/libcommon-shim.a
 
 $(B)/libscramble-conf.so: $(B)/shimobj/preload/confload.o $(B)/libcommon-shim.a
 	@echo "  LD      $@"
-	$(Q)$(CC) -shared $(LDFLAGS) -Wl,-soname,libscramble-conf.so -o $@ $< $(B)/libcommon-shim.a $(CONFUSE_LIBS)
+	$(Q)$(CC) -shared $(LDFLAGS) -Wl,-soname,libscramble-conf.so -o $@ $< $(B)/libcommon-shim.a $(CONFUSE_LIBS) $(SODIUM_LIBS)
 
 $(B)/shimobj/preload/confload.o: preload/confload.c
 	@mkdir -p $(dir $@)
@@ -116,7 +118,7 @@ $(B)/shimobj/preload/confload.o: preload/confload.c
 $(B)/unit/%: tests/unit/%.c $(B)/libcommon.a tests/unit/unit.h
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(EXE_LDFLAGS) $(LDFLAGS) -o $@ $< $(B)/libcommon.a $(CONFUSE_LIBS)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(EXE_LDFLAGS) $(LDFLAGS) -o $@ $< $(B)/libcommon.a $(CONFUSE_LIBS) $(SODIUM_LIBS)
 
 $(B)/%: tests/helpers/%.c $(B)/libcommon.a
 	@echo "  LD      $@"
@@ -202,7 +204,7 @@ $(FB)/libfuzzcommon.a: $(FUZZ_OBJ)
 
 $(FB)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FB)/libfuzzcommon.a
 	$(FUZZ_CC) $(CPPFLAGS) -Idaemon $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
-		$(FB)/libfuzzcommon.a $(CONFUSE_LIBS)
+		$(FB)/libfuzzcommon.a $(CONFUSE_LIBS) $(SODIUM_LIBS)
 
 fuzz-build: $(FUZZ_BIN)
 

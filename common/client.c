@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include "addr.h"
+#include "authline.h"
 #include "client.h"
 #include "decoy.h"
 #include "mapping.h"
@@ -79,13 +80,13 @@ static int connect_deadline(int fd, const struct sockaddr *sa, socklen_t len,
 	return 0;
 }
 
-/* Read the decoy line: at most DECOY_MAX_READ bytes, until a newline, EOF
- * or a full buffer.  Returns the byte count or -1 with errno. */
-static ssize_t read_decoy(int fd, char *buf, const struct timespec *deadline)
+/* Read the decoy line: at most max bytes, until a newline, EOF or a full
+ * buffer.  Returns the byte count or -1 with errno. */
+static ssize_t read_decoy(int fd, char *buf, size_t max, const struct timespec *deadline)
 {
 	size_t got = 0;
 
-	while (got < DECOY_MAX_READ) {
+	while (got < max) {
 		int r = wait_fd(fd, POLLIN, deadline);
 		if (r == 0) {
 			errno = ETIMEDOUT;
@@ -93,7 +94,7 @@ static ssize_t read_decoy(int fd, char *buf, const struct timespec *deadline)
 		}
 		if (r < 0)
 			return -1;
-		ssize_t n = recv(fd, buf + got, DECOY_MAX_READ - got, 0);
+		ssize_t n = recv(fd, buf + got, max - got, 0);
 		if (n < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
@@ -131,17 +132,26 @@ static int bind_local(int fd, const struct sockaddr *local, socklen_t locallen)
 int client_rendezvous(const struct target *t, const struct sockaddr *dst, socklen_t dstlen,
 		      const struct sockaddr *local, socklen_t locallen, time_t now)
 {
+	return client_rendezvous_auth(t, dst, dstlen, local, locallen, now, NULL, NULL);
+}
+
+int client_rendezvous_auth(const struct target *t, const struct sockaddr *dst, socklen_t dstlen,
+			   const struct sockaddr *local, socklen_t locallen, time_t now,
+			   auth_client_fn auth, uint8_t tag[AUTH_TAG_BYTES])
+{
 	struct sockaddr_storage peer, self;
 	socklen_t selflen = sizeof self;
 	struct timespec deadline;
 	struct ipaddr me;
 	uint16_t myport;
-	char buf[DECOY_MAX_READ];
+	char buf[AUTH_LINE_MAX];
+	struct auth_line line;
 	ssize_t n;
 	long decoy;
 	int fd = -1, octet, result = -1, err = ECONNREFUSED;
 
 	if (t == NULL || t->table == NULL || !t->table->loaded || dst == NULL ||
+	    (t->auth && (auth == NULL || tag == NULL || !t->key_loaded)) ||
 	    dstlen > sizeof peer || dstlen < sizeof(sa_family_t) ||
 	    (dst->sa_family != AF_INET && dst->sa_family != AF_INET6))
 		goto out;
@@ -165,13 +175,21 @@ int client_rendezvous(const struct target *t, const struct sockaddr *dst, sockle
 			err = ETIMEDOUT;
 		goto out;
 	}
-	n = read_decoy(fd, buf, &deadline);
+	n = read_decoy(fd, buf, t->auth ? AUTH_LINE_MAX : DECOY_MAX_READ, &deadline);
 	if (n < 0) {
 		if (errno == ETIMEDOUT)
 			err = ETIMEDOUT;
 		goto out;
 	}
-	decoy = decoy_parse(buf, (size_t)n, t->table->range);
+	/* an auth target takes only a v2 line (no downgrade to v1), any
+	 * other target only a v1 line */
+	if (t->auth) {
+		if (authline_parse(buf, (size_t)n, t->table->range, &line) != 0)
+			goto out;
+		decoy = line.decoy;
+	} else {
+		decoy = decoy_parse(buf, (size_t)n, t->table->range);
+	}
 	if (decoy < 0 || !table_has(&t->table->table, decoy))
 		goto out;
 	/* the client octet is our own address as the server sees it */
@@ -181,6 +199,10 @@ int client_rendezvous(const struct target *t, const struct sockaddr *dst, sockle
 	octet = addr_last_byte(&me);
 	if (octet < 0)
 		goto out;
+	if (t->auth) {
+		result = auth(t->key, t->name, &line, now, &me, t->table->range, tag);
+		goto out;
+	}
 	result = map_valid(table_lookup(&t->table->table, (uint16_t)decoy), t->offsets,
 			   map_hour(now), octet, t->table->range);
 out:

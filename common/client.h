@@ -5,6 +5,7 @@
 
 #include <sys/socket.h>
 #include <time.h>
+#include "auth.h"
 #include "config.h"
 
 /* Rendezvous with the server at dst (its address; the port is replaced by
@@ -16,5 +17,14 @@
  * hour offset (0 = time(NULL)). */
 int client_rendezvous(const struct target *t, const struct sockaddr *dst, socklen_t dstlen,
 		      const struct sockaddr *local, socklen_t locallen, time_t now);
+
+/* The same for a target with auth = yes (protocol v2): the reply must be a
+ * v2 line; auth (auth_client, reached through a pointer so that the shim
+ * does not link libsodium) derives the valid port and writes the
+ * authenticator to tag, which the caller sends first on its connection to
+ * the valid port.  For other targets auth and tag are unused. */
+int client_rendezvous_auth(const struct target *t, const struct sockaddr *dst, socklen_t dstlen,
+			   const struct sockaddr *local, socklen_t locallen, time_t now,
+			   auth_client_fn auth, uint8_t tag[AUTH_TAG_BYTES]);
 
 #endif

@@ -79,6 +79,8 @@ static cfg_opt_t service_opts[] = {
 	CFG_INT("kill_grace", 2, CFGF_NONE),
 	CFG_INT("poll_ms", 200, CFGF_NONE),
 	CFG_STR("watch", "procfs", CFGF_NONE),
+	CFG_BOOL("auth", cfg_false, CFGF_NONE),
+	CFG_STR("key", NULL, CFGF_NODEFAULT),
 	CFG_END()
 };
 
@@ -89,6 +91,8 @@ static cfg_opt_t target_opts[] = {
 	CFG_STR("table", NULL, CFGF_NODEFAULT),
 	CFG_STR_LIST("offsets", "{}", CFGF_NONE),
 	CFG_INT("timeout", 5, CFGF_NONE),
+	CFG_BOOL("auth", cfg_false, CFGF_NONE),
+	CFG_STR("key", NULL, CFGF_NODEFAULT),
 	CFG_END()
 };
 
@@ -382,6 +386,14 @@ static void convert_service(struct ctx *c, struct config *cf, cfg_t *sec, struct
 		s->watch = WATCH_DIAG;
 	else
 		bad(c, "watch", NULL, "unknown watch \"%s\" (use procfs or diag)", watch);
+	s->auth = cfg_getbool(sec, "auth");
+	s->key_file = dup_or_null(cfg_getstr(sec, "key"));
+	if (s->auth && s->mode == MODE_EXEC)
+		bad(c, "auth", NULL, "auth = yes needs mode inetd or forward");
+	if (s->auth && !s->key_file)
+		bad(c, NULL, NULL, "auth = yes needs a key file (key = \"FILE\")");
+	if (s->auth && strlen(s->name) > 255)
+		bad(c, NULL, NULL, "auth = yes needs a service name of at most 255 bytes");
 }
 
 static void convert_target(struct ctx *c, struct config *cf, cfg_t *sec, struct target *t)
@@ -411,6 +423,12 @@ static void convert_target(struct ctx *c, struct config *cf, cfg_t *sec, struct 
 	t->table = get_table_ref(c, cf, sec);
 	t->offsets = parse_offsets(c, sec);
 	t->timeout = (unsigned)get_uint(c, sec, "timeout", 1, 3600);
+	t->auth = cfg_getbool(sec, "auth");
+	t->key_file = dup_or_null(cfg_getstr(sec, "key"));
+	if (t->auth && !t->key_file)
+		bad(c, NULL, NULL, "auth = yes needs a key file (key = \"FILE\")");
+	if (t->auth && strlen(t->name) > 255)
+		bad(c, NULL, NULL, "auth = yes needs a target name of at most 255 bytes");
 }
 
 static void convert(struct ctx *c, cfg_t *cfg, struct config *cf)
@@ -520,6 +538,33 @@ struct config *config_load(const char *path, struct config_errors *errs)
 	return cf;
 }
 
+/* A key file: trusted like a table (file_trust_check), exactly 32 bytes.
+ * 0/-1 with a message added. */
+static int load_key(struct config *c, const char *path, const char *kind, const char *name,
+		    int line, unsigned char key[32], struct config_errors *errs)
+{
+	struct table_error err;
+	size_t len = 0;
+	char *buf = file_read_trusted(path, 4096, &len, &err);
+
+	if (!buf) {
+		config_errors_add(errs, "%s (key of %s \"%s\", %s:%d)", err.msg, kind, name, c->path, line);
+		return -1;
+	}
+	if (len != 32) {
+		config_errors_add(errs, "%s: a key file holds exactly 32 bytes, not %zu "
+				  "(scramblectl keygen) (key of %s \"%s\", %s:%d)",
+				  path, len, kind, name, c->path, line);
+		explicit_bzero(buf, len);
+		free(buf);
+		return -1;
+	}
+	memcpy(key, buf, 32);
+	explicit_bzero(buf, len);
+	free(buf);
+	return 0;
+}
+
 int config_load_tables(struct config *c, int sides, struct config_errors *errs)
 {
 	int rc = 0;
@@ -539,6 +584,22 @@ int config_load_tables(struct config *c, int sides, struct config_errors *errs)
 		} else {
 			t->loaded = true;
 		}
+	}
+	for (size_t j = 0; (sides & CONF_SIDE_SERVER) && j < c->nservices; j++) {
+		struct service *s = &c->services[j];
+		if (s->auth && !s->key_loaded && load_key(c, s->key_file, "service", s->name, s->line,
+							  s->key, errs) < 0)
+			rc = -1;
+		else if (s->auth)
+			s->key_loaded = true;
+	}
+	for (size_t j = 0; (sides & CONF_SIDE_CLIENT) && j < c->ntargets; j++) {
+		struct target *t = &c->targets[j];
+		if (t->auth && !t->key_loaded && load_key(c, t->key_file, "target", t->name, t->line,
+							  t->key, errs) < 0)
+			rc = -1;
+		else if (t->auth)
+			t->key_loaded = true;
 	}
 	return rc;
 }
@@ -578,10 +639,14 @@ void config_free(struct config *c)
 		free(s->login_log);
 		free(s->login_match);
 		free(s->allow);
+		free(s->key_file);
+		explicit_bzero(s->key, sizeof s->key);
 	}
 	for (size_t i = 0; i < c->ntargets; i++) {
 		free(c->targets[i].name);
 		free_strv(c->targets[i].hosts, c->targets[i].nhosts);
+		free(c->targets[i].key_file);
+		explicit_bzero(c->targets[i].key, sizeof c->targets[i].key);
 	}
 	free(c->tables);
 	free(c->services);

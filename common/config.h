@@ -61,6 +61,10 @@ struct service {
 	unsigned kill_grace;       /* s, default 2 */
 	unsigned poll_ms;          /* default 200 */
 	enum watch_kind watch;
+	bool auth;                 /* protocol v2 (inetd/forward only) */
+	char *key_file;            /* required with auth */
+	unsigned char key[32];     /* loaded by config_load_tables() */
+	bool key_loaded;
 };
 
 struct target {
@@ -73,6 +77,10 @@ struct target {
 	struct conf_table *table;
 	unsigned offsets;
 	unsigned timeout;          /* s, default 5 */
+	bool auth;                 /* expect protocol v2, refuse v1 */
+	char *key_file;            /* required with auth */
+	unsigned char key[32];     /* loaded by config_load_tables() */
+	bool key_loaded;
 };
 
 struct config {
@@ -105,7 +113,8 @@ struct config *config_load(const char *path, struct config_errors *errs);
 struct config *config_parse_buf(const char *buf, size_t len, const char *name,
 				struct config_errors *errs);
 
-/* Load every table file the configuration names (only those used by the
+/* Load every table file the configuration names (and every key file of
+ * the sections with auth = yes) (only those used by the
  * wanted side: services, targets or both).  Errors appended; -1 if any. */
 #define CONF_SIDE_SERVER 1
 #define CONF_SIDE_CLIENT 2

@@ -19,11 +19,14 @@
 
 /* daemon/ctl_status.c: `scramblectl status`, talks to a running scrambled */
 int ctl_status_main(int argc, char **argv) __attribute__((weak));
+/* daemon/ctl_keygen.c: `scramblectl keygen`, a key for auth = yes */
+int ctl_keygen_main(int argc, char **argv);
 
 static void usage(void)
 {
 	fprintf(stderr,
 		"usage: scramblectl gentable [-r LO-HI] [-f] FILE\n"
+		"       scramblectl keygen [-f] FILE\n"
 		"       scramblectl map -t TABLE [-r LO-HI] [--hour H | --time UNIX] [--client ADDR]\n"
 		"                       [--offsets hour,client-octet] DECOY\n"
 		"       scramblectl check [-c FILE]\n"
@@ -339,6 +342,8 @@ int main(int argc, char **argv)
 	argv++;
 	if (strcmp(cmd, "gentable") == 0)
 		return cmd_gentable(argc, argv);
+	if (strcmp(cmd, "keygen") == 0)
+		return ctl_keygen_main(argc, argv);
 	if (strcmp(cmd, "map") == 0)
 		return cmd_map(argc, argv);
 	if (strcmp(cmd, "check") == 0)

@@ -25,6 +25,10 @@ static void drop_unreadable_targets(struct config *c)
 		bool mine = t->table == NULL || t->table->file == NULL ||
 			    faccessat(AT_FDCWD, t->table->file, R_OK, AT_EACCESS) == 0 ||
 			    errno != EACCES;
+		/* the same for the key of an auth = yes target */
+		if (mine && t->auth && t->key_file != NULL &&
+		    faccessat(AT_FDCWD, t->key_file, R_OK, AT_EACCESS) != 0 && errno == EACCES)
+			mine = false;
 		if (mine) {
 			if (kept != i)
 				c->targets[kept] = *t;
@@ -35,6 +39,8 @@ static void drop_unreadable_targets(struct config *c)
 			free(t->hosts[j]);
 		free(t->hosts);
 		free(t->name);
+		free(t->key_file);
+		explicit_bzero(t->key, sizeof t->key);
 	}
 	c->ntargets = kept;
 }
@@ -74,6 +80,12 @@ int scramble_conf_load(const char *path, struct target_set **out, char *err, siz
 	drop_unreadable_targets(c);
 	if (config_load_tables(c, CONF_SIDE_CLIENT, &errs) != 0)
 		goto err;
+	for (size_t i = 0; i < c->ntargets; i++) {
+		if (c->targets[i].auth && auth_init() < 0) {
+			config_errors_add(&errs, "%s: libsodium cannot be initialised", path);
+			goto err;
+		}
+	}
 	ts = malloc(sizeof *ts);
 	if (ts == NULL) {
 		config_errors_add(&errs, "%s: out of memory", path);
@@ -96,4 +108,12 @@ err:
 		config_free(c);
 	free(ts);
 	return rc;
+}
+
+__attribute__((visibility("default")))
+int scramble_auth_client(const uint8_t key[AUTH_KEY_BYTES], const char *name,
+			 const struct auth_line *l, time_t now, const struct ipaddr *me,
+			 struct port_range r, uint8_t tag[AUTH_TAG_BYTES])
+{
+	return auth_client(key, name, l, now, me, r, tag);
 }

@@ -4,6 +4,7 @@
  * that a miss runs no stack-protector prologue. */
 #include <errno.h>
 #include <string.h>
+#include "authline.h"
 #include "shim.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -13,9 +14,12 @@ static SLOW int connect_hit(const struct target *t, int fd, const struct sockadd
 			    socklen_t len)
 {
 	struct sockaddr_storage valid;
+	uint8_t tag[AUTH_TAG_BYTES];
 
-	switch (shim_prepare(t, fd, sa, len, &valid)) {
+	switch (shim_prepare_auth(t, fd, sa, len, &valid, tag)) {
 	case 0:
+		if (t->auth)
+			return shim_connect_auth(t, fd, (struct sockaddr *)&valid, len, tag);
 		return shim_real_connect(fd, (struct sockaddr *)&valid, len);
 	case 1:
 		return shim_real_connect(fd, sa, len);
@@ -37,9 +41,14 @@ static SLOW ssize_t sendto_hit(const struct target *t, int fd, const void *buf, 
 			       int flags, const struct sockaddr *sa, socklen_t len)
 {
 	struct sockaddr_storage valid;
+	uint8_t tag[AUTH_TAG_BYTES];
 
-	switch (shim_prepare(t, fd, sa, len, &valid)) {
+	switch (shim_prepare_auth(t, fd, sa, len, &valid, tag)) {
 	case 0:
+		/* auth: no data in the SYN; connect, authenticate, then send */
+		if (t->auth)
+			return shim_connect_auth(t, fd, (struct sockaddr *)&valid, len, tag) < 0 ? -1 :
+			       shim_real_sendto(fd, buf, n, flags & ~MSG_FASTOPEN, NULL, 0);
 		return shim_real_sendto(fd, buf, n, flags, (struct sockaddr *)&valid, len);
 	case 1:
 		return shim_real_sendto(fd, buf, n, flags, sa, len);
@@ -65,11 +74,19 @@ static SLOW ssize_t sendmsg_hit(const struct target *t, int fd, const struct msg
 				int flags)
 {
 	struct sockaddr_storage valid;
+	uint8_t tag[AUTH_TAG_BYTES];
 	struct msghdr m;
 
-	switch (shim_prepare(t, fd, msg->msg_name, msg->msg_namelen, &valid)) {
+	switch (shim_prepare_auth(t, fd, msg->msg_name, msg->msg_namelen, &valid, tag)) {
 	case 0:
 		m = *msg;
+		if (t->auth) {
+			if (shim_connect_auth(t, fd, (struct sockaddr *)&valid, msg->msg_namelen, tag) < 0)
+				return -1;
+			m.msg_name = NULL;
+			m.msg_namelen = 0;
+			return shim_real_sendmsg(fd, &m, flags & ~MSG_FASTOPEN);
+		}
 		m.msg_name = &valid;
 		return shim_real_sendmsg(fd, &m, flags);
 	case 1:

@@ -55,4 +55,17 @@ const struct target *shim_lookup(const struct sockaddr *sa, socklen_t len);
 int shim_prepare(const struct target *t, int fd, const struct sockaddr *sa, socklen_t len,
 		 struct sockaddr_storage *out);
 
+/* The same for a target with auth = yes (protocol v2): also writes the
+ * authenticator to tag (AUTH_TAG_BYTES).  shim_prepare() on such a target
+ * calls this and drops the tag, so the hooks use shim_prepare_auth. */
+int shim_prepare_auth(const struct target *t, int fd, const struct sockaddr *sa, socklen_t len,
+		      struct sockaddr_storage *out, uint8_t *tag);
+
+/* preload/shim_auth.c: connect fd to the valid port sa and write the
+ * authenticator before the application sees the socket, within the
+ * target's timeout, whatever the socket's O_NONBLOCK (restored after).
+ * 0 (connected, authenticator sent) or -1 with errno. */
+int shim_connect_auth(const struct target *t, int fd, const struct sockaddr *sa, socklen_t len,
+		      const uint8_t *tag);
+
 #endif

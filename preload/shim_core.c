@@ -49,6 +49,7 @@ static int loaded;                         /* load_config has run (acquire/relea
 static const struct target_set *targets;   /* NULL: pass everything through */
 static bool debug_on;                      /* SCRAMBLE_DEBUG=1, not when AT_SECURE */
 static int rdv_failure_logged;
+static auth_client_fn auth_fn;             /* set when a target has auth = yes */
 
 /* ---- messages: stderr only when asked, syslog for errors ---- */
 
@@ -234,9 +235,14 @@ static void load_config(void)
 		debug_msg("configuration %s loaded: %zu target(s), %u address/port pair(s)",
 			  path, ts->conf ? ts->conf->ntargets : 0, HASH_COUNT(ts->hash));
 		targets = ts;
+		for (size_t i = 0; ts->conf && i < ts->conf->ntargets; i++)
+			if (ts->conf->targets[i].auth)
+				auth_fn = (auth_client_fn)dlsym(h, SCRAMBLE_AUTH_ENTRY);
 	}
-	/* the target set is plain heap memory; libconfuse is not needed any more */
-	dlclose(h);
+	/* the target set is plain heap memory; libconfuse is not needed any
+	 * more, unless a target has auth = yes: then auth_fn lives in it */
+	if (auth_fn == NULL)
+		dlclose(h);
 out:
 	in_shim = 0;
 	__atomic_store_n(&loaded, 1, __ATOMIC_RELEASE);
@@ -310,6 +316,16 @@ static bool is_bound(const struct sockaddr_storage *ss, socklen_t len)
 int shim_prepare(const struct target *t, int fd, const struct sockaddr *sa, socklen_t len,
 		 struct sockaddr_storage *out)
 {
+	uint8_t tag[AUTH_TAG_BYTES];
+	int rc = shim_prepare_auth(t, fd, sa, len, out, tag);
+
+	explicit_bzero(tag, sizeof tag);
+	return rc;
+}
+
+int shim_prepare_auth(const struct target *t, int fd, const struct sockaddr *sa, socklen_t len,
+		      struct sockaddr_storage *out, uint8_t *tag)
+{
 	struct sockaddr_storage local;
 	socklen_t tlen, llen = sizeof local;
 	struct tcp_info ti;
@@ -347,8 +363,8 @@ int shim_prepare(const struct target *t, int fd, const struct sockaddr *sa, sock
 	if (addr_from_sockaddr(sa, len, &a, &port) != 0)
 		goto pass;
 	addr_str(&a, txt, sizeof txt);
-	valid = client_rendezvous(t, sa, len, bound ? (struct sockaddr *)&local : NULL,
-				  bound ? llen : 0, 0);
+	valid = client_rendezvous_auth(t, sa, len, bound ? (struct sockaddr *)&local : NULL,
+				       bound ? llen : 0, 0, auth_fn, tag);
 	if (valid < 0) {
 		err = errno;
 		debug_msg("target %s: rendezvous with %s port %u failed: %s", t->name, txt,
