@@ -18,9 +18,10 @@
  *   and no session holds it.  So every socket later seen on it is the
  *   session's.
  * - exec mode watch: arrival = any socket on the valid port whose remote is
- *   the client (TIME_WAIT too; on loopback also the client's own end);
- *   intruder = any other non-LISTEN socket there, in any state and also
- *   after the arrival (the server is killed); end = no socket from the
+ *   the client (TIME_WAIT too); intruder = any other non-LISTEN socket
+ *   there, in any state and also after the arrival (the server is killed);
+ *   a peer on this host is also judged by its own end (a socket to our
+ *   rendezvous address and the valid port); end = no socket from the
  *   client left except TIME_WAIT.  A remote client that connects and leaves
  *   within one tick leaves no trace: its server ends at connect_timeout.
  * - The watch ticks every 20 ms while a server is starting (the client is
@@ -122,8 +123,10 @@ struct session {
 	int errfd, outfd;            /* exec-error pipe, server stdout/stderr */
 	int vfd;                     /* inetd/forward: our listener on the valid port */
 	bool pinned;                 /* the BPF pin filter is attached to vfd */
-	struct sockaddr_storage local; /* where the rendezvous arrived (inetd/forward) */
+	struct sockaddr_storage local; /* where the rendezvous arrived */
 	socklen_t local_len;
+	struct ipaddr local_ip;      /* the same, canonical */
+	bool has_local;
 	char outbuf[1024];
 	size_t outlen;
 	uint64_t t_start;            /* monotonic ms */

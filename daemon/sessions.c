@@ -356,8 +356,12 @@ void session_open(struct daemon *d, struct svc *svc, int rdv_fd, const struct ip
 	s->errfd = s->outfd = s->vfd = -1;
 	s->valid_ev = (struct evsrc){ EV_VALID, s };
 	s->local_len = sizeof s->local;
+	uint16_t lport;
 	if (getsockname(rdv_fd, (struct sockaddr *)&s->local, &s->local_len) < 0)
-		s->local_len = 0;   /* only inetd/forward need it; they then refuse */
+		s->local_len = 0;   /* inetd/forward then refuse; the watch does without */
+	else
+		s->has_local = addr_from_sockaddr((struct sockaddr *)&s->local, s->local_len,
+						  &s->local_ip, &lport) == 0;
 	s->err_ev = (struct evsrc){ EV_ERRPIPE, s };
 	s->out_ev = (struct evsrc){ EV_OUTPIPE, s };
 	s->t_start = now_ms();

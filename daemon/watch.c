@@ -6,8 +6,8 @@
  *                                      client may come and go within a tick);
  *                                      it is still there unless TIME_WAIT
  *   remote == anything else         -> intruder
- * and, for a client on this host, its own end (remote port = the valid
- * port) also shows that it arrived.
+ * and, for a peer on this host, its own end (remote = our address and the
+ * valid port) counts the same way: client arrived, or intruder.
  * Ports were free (absent from procfs in any state) when they were chosen,
  * so every socket seen on them belongs to the session. */
 #include <errno.h>
@@ -41,19 +41,29 @@ static bool watched(const struct session *s)
 	       s->state == S_ARRIVED;
 }
 
-/* The client's own end of a connection to the valid port: visible when the
- * client runs on this host (loopback), and in TIME_WAIT after a client
- * that came and went between two ticks.  Evidence of arrival only. */
-static void client_end(struct pass *p, const struct tcp_entry *e)
+/* The connecting end of a socket to the valid port, when that end is on
+ * this host (loopback, or a local process): remote = the address the
+ * rendezvous came in on, remote port = the valid port.  From the client's
+ * address it shows the client came (in TIME_WAIT after a client that came
+ * and went between two ticks); from any other address it is an intruder
+ * that may already have closed its connection. */
+static void connecting_end(struct pass *p, const struct tcp_entry *e)
 {
 	struct session *s = NULL;
 	uint16_t port = e->rport;
 	HASH_FIND(hh_port, p->d->by_port, &port, sizeof port, s);
-	if (!s || !watched(s) || e->state == TCPS_LISTEN || !addr_equal(&e->local, &s->client))
+	if (!s || !watched(s) || e->state == TCPS_LISTEN || !s->has_local ||
+	    !addr_equal(&e->remote, &s->local_ip))
 		return;
 	size_t i = s->widx;
-	if (i < p->n && p->list[i] == s)
+	if (i >= p->n || p->list[i] != s)
+		return;
+	if (addr_equal(&e->local, &s->client)) {
 		p->seen[i].client = true;
+	} else if (!p->seen[i].intruder) {
+		p->seen[i].intruder = true;
+		p->seen[i].who = e->local;
+	}
 }
 
 static int on_entry(const struct tcp_entry *e, void *arg)
@@ -61,7 +71,7 @@ static int on_entry(const struct tcp_entry *e, void *arg)
 	struct pass *p = arg;
 	struct session *s = NULL;
 	uint16_t port = e->lport;
-	client_end(p, e);
+	connecting_end(p, e);
 	HASH_FIND(hh_port, p->d->by_port, &port, sizeof port, s);
 	if (!s || !watched(s))
 		return 0;

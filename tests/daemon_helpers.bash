@@ -57,10 +57,20 @@ sd_hold() {
 }
 sd_release() { touch "$T/$1.release"; }
 
-# listeners in the table range (numbers, one a line)
+# listeners in the table range owned by this test's processes ($T in their
+# command line; other suites may run at the same time), one port a line
 range_listeners() {
-	local lo=${SD_RANGE%-*} hi=${SD_RANGE#*-}
-	ss -Htln | awk '{print $4}' | sed 's/.*://' | awk -v lo="$lo" -v hi="$hi" '$1>=lo && $1<=hi' | sort -u
+	local lo=${SD_RANGE%-*} hi=${SD_RANGE#*-} port pid
+	ss -Htlnp | while read -r _ _ _ local _ users; do
+		port=${local##*:}
+		[ "$port" -ge "$lo" ] && [ "$port" -le "$hi" ] || continue
+		for pid in $(echo "$users" | grep -o 'pid=[0-9]*' | cut -d= -f2); do
+			if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$T"; then
+				echo "$port"
+				break
+			fi
+		done
+	done | sort -u
 }
 no_range_listener() { [ -z "$(range_listeners)" ]; }
 
