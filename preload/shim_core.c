@@ -49,7 +49,8 @@ static int loaded;                         /* load_config has run (acquire/relea
 static const struct target_set *targets;   /* NULL: pass everything through */
 static bool debug_on;                      /* SCRAMBLE_DEBUG=1, not when AT_SECURE */
 static int rdv_failure_logged;
-static auth_client_fn auth_fn;             /* set when a target has auth = yes */
+static pthread_once_t auth_once = PTHREAD_ONCE_INIT;
+static auth_client_fn auth_fn;             /* from libscramble-conf.so, on the first auth target */
 
 /* ---- messages: stderr only when asked, syslog for errors ---- */
 
@@ -235,17 +236,33 @@ static void load_config(void)
 		debug_msg("configuration %s loaded: %zu target(s), %u address/port pair(s)",
 			  path, ts->conf ? ts->conf->ntargets : 0, HASH_COUNT(ts->hash));
 		targets = ts;
-		for (size_t i = 0; ts->conf && i < ts->conf->ntargets; i++)
-			if (ts->conf->targets[i].auth)
-				auth_fn = (auth_client_fn)dlsym(h, SCRAMBLE_AUTH_ENTRY);
 	}
-	/* the target set is plain heap memory; libconfuse is not needed any
-	 * more, unless a target has auth = yes: then auth_fn lives in it */
-	if (auth_fn == NULL)
-		dlclose(h);
+	/* the target set is plain heap memory; libconfuse is not needed any more */
+	dlclose(h);
 out:
 	in_shim = 0;
 	__atomic_store_n(&loaded, 1, __ATOMIC_RELEASE);
+	errno = saved;
+}
+
+/* auth = yes: the first connect to such a target loads libscramble-conf.so
+ * again (with libconfuse and libsodium) for good, for scramble_auth_client.
+ * Processes that never dial an auth target never map libsodium. */
+static void load_auth(void)
+{
+	void *h = open_conf_lib();
+	int saved = errno;
+
+	if (h == NULL) {
+		syslog_msg("cannot load %s: %s; auth targets are refused", SCRAMBLE_CONF_LIB, dlerror());
+	} else {
+		auth_fn = (auth_client_fn)dlsym(h, SCRAMBLE_AUTH_ENTRY);
+		if (auth_fn == NULL) {
+			syslog_msg("%s has no %s; auth targets are refused", SCRAMBLE_CONF_LIB,
+				   SCRAMBLE_AUTH_ENTRY);
+			dlclose(h);
+		}
+	}
 	errno = saved;
 }
 
@@ -363,6 +380,8 @@ int shim_prepare_auth(const struct target *t, int fd, const struct sockaddr *sa,
 	if (addr_from_sockaddr(sa, len, &a, &port) != 0)
 		goto pass;
 	addr_str(&a, txt, sizeof txt);
+	if (t->auth)
+		pthread_once(&auth_once, load_auth);
 	valid = client_rendezvous_auth(t, sa, len, bound ? (struct sockaddr *)&local : NULL,
 				       bound ? llen : 0, 0, auth_fn, tag);
 	if (valid < 0) {

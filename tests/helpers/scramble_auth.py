@@ -6,7 +6,7 @@ come from here, and the bats suites use it as a client that can misbehave.
   scramble_auth.py vectors
   scramble_auth.py client --key FILE --name NAME --host ADDR --rdv PORT
         [--src ADDR] [--range LO-HI] [--mode good|none|short|prefix|wrong-key]
-        [--tag-out FILE] [--tag-in FILE] [--send TEXT] [--expect-close]
+        [--tag-out FILE] [--tag-in FILE] [--tag-key FILE] [--send TEXT] [--expect-close]
         [--timeout S]
 Prints "valid=PORT" after the rendezvous, then "reply=..." (what the server
 sent back, repr) or "closed" / "reset"."""
@@ -80,6 +80,7 @@ def client(argv):
     ap.add_argument("--mode", default="good")
     ap.add_argument("--tag-out")
     ap.add_argument("--tag-in")
+    ap.add_argument("--tag-key")
     ap.add_argument("--send", default="")
     ap.add_argument("--timeout", type=float, default=5)
     a = ap.parse_args(argv)
@@ -96,7 +97,8 @@ def client(argv):
     decoy, nonce = parse_line(line, lo, hi)
     valid = port(key, decoy, nonce, int(time.time()) // 3600, me, lo, hi)
     print("valid=%d" % valid, flush=True)
-    t = tag(key, nonce, decoy, me, a.name)
+    tkey = open(a.tag_key, "rb").read() if a.tag_key else key
+    t = tag(tkey, nonce, decoy, me, a.name)
     if a.tag_out:
         open(a.tag_out, "wb").write(t)
     if a.tag_in:
@@ -119,13 +121,13 @@ def client(argv):
             if not d:
                 break
             got += d
-            if a.send and len(got) >= len(a.send):
+            if a.send and a.send.encode() in got:
                 break
     except ConnectionResetError:
-        print("reset")
-        return 0
+        pass
     except socket.timeout:
         print("timeout")
+    # a reset (we had sent more than the daemon read) counts as closed
     print("reply=%r" % got if got else "closed")
     return 0
 
