@@ -60,7 +60,7 @@
 #include "config.h"
 #include "ratelimit.h"
 
-enum ev_kind { EV_SIGNAL, EV_LISTEN, EV_ERRPIPE, EV_OUTPIPE, EV_STATUS, EV_VALID };
+enum ev_kind { EV_SIGNAL, EV_LISTEN, EV_ERRPIPE, EV_OUTPIPE, EV_STATUS, EV_VALID, EV_AUTH };
 
 struct evsrc {
 	enum ev_kind kind;
@@ -103,9 +103,12 @@ struct svc {
  * WAITING: decoy sent, waiting for the client;  ARRIVED: client connected;
  * ENDING: SIGTERM sent to the group, SIGKILL at the deadline.  HOLDING is
  * before all of them: the hour guard holds the rendezvous connection. */
-enum sstate { S_HOLDING, S_LAUNCHING, S_LISTENING, S_WAITING, S_ARRIVED, S_ENDING };
+/* S_AUTH (auth = yes): the client's connection is accepted, its
+ * authenticator not yet read (authgate.c). */
+enum sstate { S_HOLDING, S_LAUNCHING, S_LISTENING, S_WAITING, S_ARRIVED, S_ENDING, S_AUTH };
 
 struct login_watch;
+struct auth_gate;
 
 struct session {
 	enum sstate state;
@@ -123,6 +126,7 @@ struct session {
 	int errfd, outfd;            /* exec-error pipe, server stdout/stderr */
 	int vfd;                     /* inetd/forward: our listener on the valid port */
 	bool pinned;                 /* the BPF pin filter is attached to vfd */
+	struct auth_gate *gate;      /* auth = yes: nonce and authenticator (authgate.c) */
 	struct sockaddr_storage local; /* where the rendezvous arrived */
 	socklen_t local_len;
 	struct ipaddr local_ip;      /* the same, canonical */

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "notify.h"
 #include "rendezvous.h"
+#include "authgate.h"
 #include "sessions.h"
 #include "status.h"
 #include "watch.h"
@@ -146,6 +147,10 @@ static void dispatch(struct daemon *d, struct evsrc *ev)
 	case EV_VALID:
 		if (!((struct session *)ev->owner)->dead)
 			session_on_valid(d, ev->owner);
+		break;
+	case EV_AUTH:
+		if (!((struct session *)ev->owner)->dead)
+			gate_on_read(d, ev->owner);
 		break;
 	}
 }

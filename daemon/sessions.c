@@ -17,6 +17,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "authgate.h"
+#include "authline.h"
 #include "decoy.h"
 #include "launch.h"
 #include "log.h"
@@ -38,6 +40,7 @@ const char *session_state_name(enum sstate st)
 	case S_WAITING: return "waiting";
 	case S_ARRIVED: return "active";
 	case S_ENDING: return "ending";
+	case S_AUTH: return "auth";
 	}
 	return "?";
 }
@@ -91,6 +94,7 @@ static void session_free(struct daemon *d, struct session *s)
 	close_fd(&s->errfd);
 	close_fd(&s->outfd);
 	close_valid(d, s);
+	gate_free(d, s);
 	login_free(s->login);
 	if (s->prev)
 		s->prev->next = s->next;
@@ -140,6 +144,8 @@ static int choose_port(struct daemon *d, struct session *s)
 	for (struct session *o = d->sessions; o; o = o->next)
 		if (o->port)
 			port_mark(busy, o->port);
+	if (s->conf->auth)
+		return gate_choose_port(d, s, busy);
 	time_t now = time(NULL);
 	int hour = map_hour(now), octet = addr_last_byte(&s->client);
 	for (int tries = 0; tries < 32; tries++) {
@@ -273,11 +279,22 @@ void session_on_valid(struct daemon *d, struct session *s)
 		}
 		/* exactly one connection: the listener goes at once */
 		close_valid(d, s);
+		if (s->gate) {       /* auth = yes: nothing before the authenticator */
+			gate_start(d, s, c);
+			return;
+		}
 		session_arrived(d, s);
 		launch_on_conn(d, s, c);
 		close(c);
 		return;
 	}
+}
+
+void session_launch_conn(struct daemon *d, struct session *s, int conn)
+{
+	session_arrived(d, s);
+	launch_on_conn(d, s, conn);
+	close(conn);
 }
 
 /* Choose a port and launch the server.  Frees s on failure. */
@@ -402,8 +419,8 @@ void session_kill(struct daemon *d, struct session *s)
 
 void session_ready(struct daemon *d, struct session *s)
 {
-	char buf[16];
-	int n = decoy_format(buf, sizeof buf, s->decoy);
+	char buf[AUTH_LINE_MAX];
+	int n = s->gate ? gate_line(s, buf, sizeof buf) : decoy_format(buf, sizeof buf, s->decoy);
 	ssize_t w = send(s->rdv_fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
 	if (w != n) {
 		log_info("abandoned service=%s client=%s pid=%d reason=\"%s\"", s->svc->name,
@@ -601,6 +618,9 @@ static void session_deadline(struct daemon *d, struct session *s)
 		break;
 	case S_ARRIVED:
 		s->deadline = 0;
+		break;
+	case S_AUTH:
+		gate_timeout(d, s);
 		break;
 	case S_ENDING:
 		(void)kill(-s->pid, SIGKILL);

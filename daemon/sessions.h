@@ -24,6 +24,9 @@ void session_on_errpipe(struct daemon *d, struct session *s);
 /* inetd/forward: a connection on the daemon's valid-port listener. */
 void session_on_valid(struct daemon *d, struct session *s);
 void session_on_output(struct daemon *d, struct session *s);
+/* auth = yes: conn has authenticated; the client arrived, launch on conn
+ * (closed here). */
+void session_launch_conn(struct daemon *d, struct session *s, int conn);
 
 /* Reap every child that has exited (waitpid(-1, WNOHANG) until none). */
 void sessions_reap(struct daemon *d);
