@@ -53,6 +53,8 @@ static int load_targets(const char *path, struct target_set *ts)
 
 /* Connect to one resolved address, through a rendezvous if it is a target.
  * Returns the socket or -1 (message printed). */
+static int write_all(int fd, const char *buf, size_t n);
+
 static int dial(const struct target_set *ts, const struct addrinfo *ai, const char *host,
 		const char *port)
 {
@@ -61,6 +63,7 @@ static int dial(const struct target_set *ts, const struct addrinfo *ai, const ch
 	uint16_t p;
 	const struct target *t = NULL;
 	char txt[INET6_ADDRSTRLEN];
+	uint8_t tag[AUTH_TAG_BYTES];
 	int fd = -1, valid;
 
 	if (ai->ai_addrlen > sizeof ss ||
@@ -70,7 +73,13 @@ static int dial(const struct target_set *ts, const struct addrinfo *ai, const ch
 	memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
 	t = target_set_find(ts, &a, p);
 	if (t != NULL) {
-		valid = client_rendezvous(t, ai->ai_addr, ai->ai_addrlen, NULL, 0, 0);
+		if (t->auth && auth_init() < 0) {
+			fprintf(stderr, "scramble-connect: libsodium cannot be initialised\n");
+			return -1;
+		}
+		/* auth = yes: protocol v2, the authenticator goes first */
+		valid = client_rendezvous_auth(t, ai->ai_addr, ai->ai_addrlen, NULL, 0, 0,
+					       auth_client, tag);
 		if (valid < 0) {
 			fprintf(stderr, "scramble-connect: %s (%s) port %s: rendezvous on port %u failed: %s\n",
 				host, txt, port, t->rendezvous, strerror(errno));
@@ -88,6 +97,12 @@ static int dial(const struct target_set *ts, const struct addrinfo *ai, const ch
 			continue;
 		fprintf(stderr, "scramble-connect: %s (%s) port %d: %s\n", host, txt,
 			sockaddr_port((struct sockaddr *)&ss), strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (t != NULL && t->auth && write_all(fd, (const char *)tag, sizeof tag) != 0) {
+		fprintf(stderr, "scramble-connect: %s (%s) port %d: sending the authenticator: %s\n",
+			host, txt, sockaddr_port((struct sockaddr *)&ss), strerror(errno));
 		close(fd);
 		return -1;
 	}

@@ -432,3 +432,16 @@ CONF
 	wait_log "auth ok service=echo client=127\.0\.0\.1"
 	wait_log "session end service=echo"
 }
+
+@test "scramble-connect (ProxyCommand) with an auth target" {
+	auth_conf inetd
+	sd_start
+	wk=$(free_port)
+	client_target "$T/c.conf" "$wk"
+	run bash -c 'printf "ping\n" | "$1" -c "$2" 127.0.0.1 "$3"' _ "$B/scramble-connect" "$T/c.conf" "$wk"
+	assert_success
+	assert_output "hello 127.0.0.1
+ping"
+	wait_log "auth ok service=echo client=127\.0\.0\.1"
+	wait_log "session end service=echo client=127\.0\.0\.1"
+}
