@@ -7,7 +7,7 @@ load helpers
 setup() { common_setup; }
 teardown() { common_teardown; }
 
-PAGES="scrambled.8 scramblectl.8 scramble.1 scramble-connect.1 libscramble.7 scramble.conf.5"
+PAGES="scrambled.8 scramblectl.8 scramble.1 scramble-connect.1 libscramble.7 scramble.conf.5 scramble-protocol.7"
 
 # render_warnings FILE: what groff and man say about FILE on stderr
 # as_text FILE: the page as plain text, 200 columns (no col(1) needed)
@@ -53,7 +53,7 @@ render_warnings() {
 	for k in file ports listen table offsets mode command backend user group env \
 		connect_timeout start_timeout login_log login_match login_timeout allow \
 		max_pending per_source rate deny_time guard kill_grace poll_ms watch \
-		host port rendezvous timeout; do
+		host port rendezvous timeout auth key; do
 		grep -Eq "^ {5,9}([a-z_]+, )?$k( |,|\$)" <<<"$page" || fail "key $k not described"
 	done
 	for out in "Default 60" "Default 5" "Default 30" "Default 16" "Default 4" \
