@@ -134,8 +134,9 @@ $(B)/canary/%: tests/sanitize/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(EXE_LDFLAGS) $(LDFLAGS) -o $@ $<
 
-# The sanitizer pass: every suite but those of the release build (hardening,
-# valgrind), then the canaries, then a check that no process wrote a
+# The sanitizer pass: every suite but those about the release build
+# (hardening, valgrind, the demos, which run build/, and the benchmark, which
+# measures it), then the canaries, then a check that no process wrote a
 # sanitizer report.
 SAN_LOG := $(CURDIR)/$(B)/sanlog
 ifeq ($(SANITIZE),1)
@@ -143,7 +144,8 @@ CHECK_ENV   := ASAN_OPTIONS=verify_asan_link_order=0:log_path=$(SAN_LOG)/asan \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$(SAN_LOG)/ubsan \
 	SCRAMBLE_SANITIZE=1
 # SAN_SUITES="tests/daemon_*.bats ..." narrows the pass (e.g. for a CI budget)
-SAN_SUITES  ?= $(filter-out tests/hardening.bats tests/valgrind.bats,$(wildcard tests/*.bats))
+SAN_SUITES  ?= $(filter-out tests/hardening.bats tests/valgrind.bats tests/demo.bats \
+	tests/bench_smoke.bats,$(wildcard tests/*.bats))
 CHECK_TESTS := $(B)/unit/* $(SAN_SUITES) tests/sanitize/canary.bats tests/sanitize/reports.bats
 endif
 
