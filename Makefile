@@ -115,7 +115,8 @@ $(B)/shimobj/preload/confload.o: preload/confload.c
 	@echo "  CC      $< (shim)"
 	$(Q)$(CC) $(CPPFLAGS) $(SHIM_CFLAGS) -c -o $@ $<
 
-$(B)/unit/%: tests/unit/%.c $(B)/libcommon.a tests/unit/unit.h
+# test_daemon_* include daemon sources directly
+$(B)/unit/%: tests/unit/%.c $(B)/libcommon.a tests/unit/unit.h $(wildcard daemon/*.c daemon/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(EXE_LDFLAGS) $(LDFLAGS) -o $@ $< $(B)/libcommon.a $(CONFUSE_LIBS) $(SODIUM_LIBS)
