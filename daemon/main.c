@@ -12,6 +12,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 #include "confcheck.h"
+#include "escape.h"
 #include "log.h"
 #include "notify.h"
 #include "rendezvous.h"
@@ -161,6 +162,9 @@ static int loop_timeout(struct daemon *d, uint64_t now)
 	uint64_t next = sessions_next_deadline(d);
 	if (d->next_tick && (!next || d->next_tick < next))
 		next = d->next_tick;
+	uint64_t esc = escape_next();
+	if (esc && (!next || esc < next))
+		next = esc;
 	if (!next)
 		return -1;
 	return next <= now ? 0 : (int)(next - now > 60000 ? 60000 : next - now);
@@ -195,6 +199,7 @@ static int run(struct daemon *d)
 		d->reload_pending = false;
 		now = now_ms();
 		sessions_timers(d, now);
+		escape_sweep(d, now);
 		if (d->next_tick && d->next_tick <= now) {
 			d->next_tick = 0;
 			watch_tick(d);

