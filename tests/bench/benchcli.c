@@ -431,6 +431,10 @@ static int cmd_watch(long nsock, long iter)
 	       "diag_port_us=%.1f diag_port_p90=%.1f diag_seen=%ld\n",
 	       entries, tp[iter / 2], tp[iter * 9 / 10], td[iter / 2], td[iter * 9 / 10],
 	       ta[iter / 2], ta[iter * 9 / 10], dseen);
+	free(tp);
+	free(td);
+	free(ta);
+	close(nl);
 	return 0;
 }
 
