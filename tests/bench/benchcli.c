@@ -6,11 +6,13 @@
  *                                        early after MAXSEC seconds
  *   benchcli rdv N HOST PORT             N rendezvous only: connect, read to
  *                                        EOF (the decoy); microseconds each
- *   benchcli knock N HOST PORT K1,K2,..  the same, each session first
+ *   benchcli knock N HOST PORT K1,K2,.. [once]
+ *                                        the same, each session first
  *                                        knocking (a SYN to each Kn), then
- *                                        retrying connect every 1 ms; the
- *                                        i-th session binds 127.0.X.Y (a
- *                                        source of its own)
+ *                                        retrying connect every 1 ms (once:
+ *                                        one blocking connect); the i-th
+ *                                        session binds 127.0.X.Y (a source
+ *                                        of its own)
  *   benchcli rate N C HOST PORT [MAXSEC] N sessions by C processes (each
  *                                        stops early after MAXSEC seconds);
  *                                        prints "sessions=DONE seconds=S"
@@ -145,7 +147,8 @@ static void source_for(long i, struct sockaddr_in *src)
 	src->sin_addr.s_addr = htonl(0x7f000000u | (uint32_t)((1 + i / 250) << 8) | (uint32_t)(1 + i % 250));
 }
 
-static int knock_session(long i, const struct sockaddr_in *in, const int *kp, int nk)
+/* once: a client that calls connect() once, right after its knock */
+static int knock_session(long i, const struct sockaddr_in *in, const int *kp, int nk, int once)
 {
 	struct sockaddr_in src, k;
 	source_for(i, &src);
@@ -157,6 +160,16 @@ static int knock_session(long i, const struct sockaddr_in *in, const int *kp, in
 		k.sin_port = htons((uint16_t)kp[j]);
 		(void)connect(fd, (struct sockaddr *)&k, sizeof k);   /* the SYN is the knock */
 		close(fd);
+	}
+	if (once) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		struct timeval tv = { 10, 0 };
+		if (fd < 0 || bind(fd, (struct sockaddr *)&src, sizeof src) < 0 ||
+		    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) < 0)
+			return -1;
+		int r = connect(fd, (const struct sockaddr *)in, sizeof *in) == 0 ? ping(fd) : -1;
+		close(fd);
+		return r;
 	}
 	double end = now_us() + 5e6;
 	while (now_us() < end) {
@@ -176,14 +189,14 @@ static int knock_session(long i, const struct sockaddr_in *in, const int *kp, in
 	return -1;
 }
 
-static int cmd_knock(long n, const struct sockaddr_in *in, char *ports)
+static int cmd_knock(long n, const struct sockaddr_in *in, char *ports, int once)
 {
 	int kp[8], nk = 0;
 	for (char *t = strtok(ports, ","); t && nk < 8; t = strtok(NULL, ","))
 		kp[nk++] = atoi(t);
 	for (long i = 0; i < n; i++) {
 		double t0 = now_us();
-		if (knock_session(i, in, kp, nk) < 0) {
+		if (knock_session(once ? 1000 + i : i, in, kp, nk, once) < 0) {
 			fprintf(stderr, "benchcli: knock session %ld failed: %s\n", i, strerror(errno));
 			return 1;
 		}
@@ -498,8 +511,8 @@ int main(int argc, char **argv)
 		       cmd_ttfb(atol(argv[2]), &in, argc == 6 ? atof(argv[5]) : 0);
 	if (!strcmp(c, "rdv") && argc == 5)
 		return to_sin(argv[3], argv[4], &in) < 0 ? 2 : cmd_rdv(atol(argv[2]), &in);
-	if (!strcmp(c, "knock") && argc == 6)
-		return to_sin(argv[3], argv[4], &in) < 0 ? 2 : cmd_knock(atol(argv[2]), &in, argv[5]);
+	if (!strcmp(c, "knock") && (argc == 6 || (argc == 7 && !strcmp(argv[6], "once"))))
+		return to_sin(argv[3], argv[4], &in) < 0 ? 2 : cmd_knock(atol(argv[2]), &in, argv[5], argc == 7);
 	if (!strcmp(c, "rate") && (argc == 6 || argc == 7) && atol(argv[3]) > 0)
 		return to_sin(argv[4], argv[5], &in) < 0 ? 2 :
 		       cmd_rate(atol(argv[2]), atol(argv[3]), &in, argc == 7 ? atof(argv[6]) : 0);
