@@ -445,3 +445,17 @@ ping"
 	wait_log "auth ok service=echo client=127\.0\.0\.1"
 	wait_log "session end service=echo client=127\.0\.0\.1"
 }
+
+@test "failed and good authentications leave no descriptor behind in the daemon" {
+	auth_conf inetd
+	sd_start
+	base=$(fd_count "$SD_PID")
+	for mode in short prefix short prefix; do
+		pyc --mode "$mode" --send ping >/dev/null 2>&1 || true
+	done
+	pyc --send ping >/dev/null
+	wait_log "session end service=echo"
+	[ "$(grep -c 'auth failed service=echo' "$T/scrambled.log")" -ge 4 ]
+	fds_back() { [ "$(fd_count "$SD_PID")" -eq "$base" ]; }
+	wait_until 5 fds_back || { ls -l "/proc/$SD_PID/fd"; echo "base $base"; false; }
+}
