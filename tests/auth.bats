@@ -459,3 +459,14 @@ ping"
 	fds_back() { [ "$(fd_count "$SD_PID")" -eq "$base" ]; }
 	wait_until 5 fds_back || { ls -l "/proc/$SD_PID/fd"; echo "base $base"; false; }
 }
+
+@test "IPv6: auth over ::1 (the client address in the MAC is the v6 one)" {
+	python3 -c 'import socket; s=socket.socket(socket.AF_INET6); s.bind(("::1",0))' 2>/dev/null || skip "no ::1"
+	SD_LISTEN='"[::1]:0"'
+	auth_conf inetd
+	sd_start
+	run pyc --host ::1 --send ping6
+	assert_success
+	assert_line --index 1 "reply=b'hello ::1\\nping6'"
+	wait_log "auth ok service=echo client=::1"
+}
