@@ -470,3 +470,20 @@ ping"
 	assert_line --index 1 "reply=b'hello ::1\\nping6'"
 	wait_log "auth ok service=echo client=::1"
 }
+
+@test "shim + auth: TCP Fast Open (sendto MSG_FASTOPEN) connects, authenticates, then sends" {
+	start_recorder
+	auth_conf forward
+	sd_start
+	wk=$(free_port)
+	client_target "$T/c.conf" "$wk"
+	run with_shim $PY -c 'import socket,sys
+c=socket.socket()
+n=c.sendto(b"fast", socket.MSG_FASTOPEN, ("127.0.0.1",int(sys.argv[1])))
+c.settimeout(5); print(n, c.recv(100).decode())' "$wk"
+	assert_success
+	assert_output "4 echo:fast"
+	wait_log "auth ok service=echo client=127\.0\.0\.1"
+	run grep '^data ' "$T/backend.log"
+	assert_output "data b'fast'"
+}
