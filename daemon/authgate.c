@@ -34,8 +34,10 @@ int gate_choose_port(struct daemon *d, struct session *s, const uint8_t *busy)
 	struct port_range r = ct->range;
 	struct auth_gate *g;
 
-	if (!s->conf->key_loaded || auth_init() < 0)
+	if (!s->conf->key_loaded || auth_init() < 0) {
+		log_err("service %s: no key or libsodium cannot be initialised", s->svc->name);
 		return -1;
+	}
 	g = calloc(1, sizeof *g);
 	if (!g)
 		return -1;
