@@ -94,7 +94,7 @@ opened_planted() {
 
 @test "no configuration from the current directory or \$HOME: daemon, shim, scramble, scramble-connect" {
 	command -v strace >/dev/null || skip "no strace"
-	export ASAN_OPTIONS=detect_leaks=0   # LSan cannot run under ptrace
+	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0   # LSan cannot run under ptrace
 	plant_configs
 	sd_table
 	sd_conf
