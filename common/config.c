@@ -243,10 +243,53 @@ static int parse_rate(const char *s, unsigned *count, unsigned *window)
 	return 0;
 }
 
+/* glibc's regcomp() takes exponential time on stacked repetitions
+ * ("a+++++...") and large nested bounds, and the daemon compiles the
+ * pattern at every launch: allow plain patterns only.  Returns a reason or
+ * NULL. */
+static const char *regex_too_costly(const char *m)
+{
+	int prev_rep = 0;
+	if (strlen(m) > 256)
+		return "is longer than 256 characters";
+	for (const char *p = m; *p; p++) {
+		if (*p == '\\') {
+			if (!*++p)
+				break;
+			prev_rep = 0;
+		} else if (*p == '[') {     /* a bracket expression is literal */
+			p++;
+			if (*p == '^')
+				p++;
+			if (*p == ']')
+				p++;
+			while (*p && *p != ']')
+				p++;
+			if (!*p)
+				break;
+			prev_rep = 0;
+		} else if (*p == '{') {
+			return "uses a bounded repetition {n,m}";
+		} else if (*p == '*' || *p == '+' || *p == '?') {
+			if (prev_rep)
+				return "stacks repetition operators";
+			prev_rep = 1;
+		} else {
+			prev_rep = 0;
+		}
+	}
+	return NULL;
+}
+
 static void check_login_match(struct ctx *c, const char *m)
 {
 	/* compile with a sample address, as the daemon will */
 	char buf[1024];
+	const char *why = regex_too_costly(m);
+	if (why) {
+		bad(c, "login_match", NULL, "login_match %s (not allowed: it can make regcomp() run for ever)", why);
+		return;
+	}
 	size_t o = 0;
 	regex_t re;
 	for (const char *p = m; *p && o + 32 < sizeof buf; p++) {

@@ -129,6 +129,18 @@ static void test_errors(void)
 	       "login_log and login_match go together");
 	expect(T "service \"s\" {\n listen = { \"127.0.0.1:1\" }\n table = \"t\"\n command = \"x\"\n login_log = \"-\"\n login_match = \"(\"\n}\n",
 	       "login_match is not a valid extended regular expression");
+	expect(T "service \"s\" {\n listen = { \"127.0.0.1:1\" }\n table = \"t\"\n command = \"x\"\n login_log = \"-\"\n login_match = \"x5+++++++++++++++++++++++++ from %a\"\n}\n",
+	       "s.conf:7: service \"s\": login_match stacks repetition operators");
+	expect(T "service \"s\" {\n listen = { \"127.0.0.1:1\" }\n table = \"t\"\n command = \"x\"\n login_log = \"-\"\n login_match = \"((a{1,99}){1,99}){1,99}\"\n}\n",
+	       "login_match uses a bounded repetition");
+	{
+		struct config_errors ok = { 0 };
+		struct config *c = parse(T "service \"s\" {\n listen = { \"127.0.0.1:1\" }\n table = \"t\"\n command = \"x\"\n login_log = \"-\"\n login_match = \"Accepted [^ +*]+ for .* from %a port [0-9]+\"\n}\n", &ok);
+		CHECK(c != NULL);
+		CHECK_EQ(ok.n, 0);
+		config_free(c);
+		config_errors_free(&ok);
+	}
 	expect(T "service \"s\" {\n listen = { \"127.0.0.1:1\" }\n table = \"t\"\n command = \"x\"\n env = { \"NOEQUALS\" }\n}\n",
 	       "env entry \"NOEQUALS\" is not NAME=VALUE");
 	expect(T "service \"s\" {\n table = \"t\"\n command = \"x\"\n}\n", "no listen address given");
