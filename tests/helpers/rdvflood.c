@@ -187,10 +187,11 @@ static int mode_cycles(int argc, char **argv, int quick)
 		}
 		close(fd);
 	}
+	table_free(&t);
 	if (out && fclose(out) != 0)
 		return 1;
 	printf("done=%ld ok=%ld failed=%ld secs=%.2f\n", done, ok, failed, now_s() - t0);
-	return 0;
+	return fflush(stdout) == 0 ? 0 : 1;
 }
 
 static int mode_idle(int argc, char **argv)
