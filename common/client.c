@@ -158,8 +158,6 @@ int client_rendezvous_auth(const struct target *t, const struct sockaddr *dst, s
 	if (clock_gettime(CLOCK_MONOTONIC, &deadline) != 0)
 		goto out;
 	deadline.tv_sec += t->timeout ? t->timeout : 5;
-	if (now == 0)
-		now = time(NULL);
 
 	memset(&peer, 0, sizeof peer);
 	memcpy(&peer, dst, dstlen);
@@ -192,6 +190,11 @@ int client_rendezvous_auth(const struct target *t, const struct sockaddr *dst, s
 	}
 	if (decoy < 0 || !table_has(&t->table->table, decoy))
 		goto out;
+	/* the hour is read when the decoy arrives, not before the connect:
+	 * the daemon holds a rendezvous made in the last guard seconds of an
+	 * hour and maps it with the new hour */
+	if (now == 0)
+		now = time(NULL);
 	/* the client octet is our own address as the server sees it */
 	if (getsockname(fd, (struct sockaddr *)&self, &selflen) != 0 ||
 	    addr_from_sockaddr((struct sockaddr *)&self, selflen, &me, &myport) != 0)

@@ -32,3 +32,30 @@ teardown() { sd_teardown; }
 	sd_hold c "$v7"
 	wait_log "arrived service=echo"
 }
+
+@test "a client through the shim in the guard window maps with the hour the decoy came in" {
+	# both clocks start at 06:59:57: the daemon holds the rendezvous until
+	# 07:00:00, so the client must read the hour after the decoy arrives
+	SD_EXTRA='guard = 5 connect_timeout = 30'
+	sd_conf
+	sd_table
+	day=$(date -u +%F)
+	LD_PRELOAD=$FAKELIB FAKETIME="@$day 06:59:57" TZ=UTC \
+		FAKETIME_DONT_FAKE_MONOTONIC=1 DONT_FAKE_MONOTONIC=1 sd_start
+	rdv=$RDV_PORT
+	(umask 022 && cat >"$T/client.conf" <<CONF
+table "t" { file = "$T/t.table" ports = "$SD_RANGE" }
+target "echo" { host = { "127.0.0.1" } port = 7 rendezvous = $rdv table = "t" offsets = { "hour" } timeout = 10 }
+CONF
+	)
+	LD_PRELOAD="$FAKELIB $B/libscramble.so" FAKETIME="@$day 06:59:57" TZ=UTC \
+		FAKETIME_DONT_FAKE_MONOTONIC=1 DONT_FAKE_MONOTONIC=1 SCRAMBLE_CONF="$T/client.conf" \
+		run \
+		/usr/bin/python3 -c 'import socket
+s = socket.create_connection(("127.0.0.1", 7), 10)
+print(s.makefile().readline().strip())'
+	assert_success
+	assert_output "$T/banner"
+	log_has "hold service=echo client=127\.0\.0\.1"
+	wait_log "arrived service=echo"
+}
