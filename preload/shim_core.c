@@ -16,6 +16,7 @@
  * sends the connects it makes itself straight to libc. */
 #include <dlfcn.h>
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -289,7 +290,10 @@ const struct target *shim_lookup(const struct sockaddr *sa, socklen_t len)
 	const struct target_set *ts;
 	uint16_t port;
 
-	if (sa == NULL || len < sizeof(sa_family_t))
+	/* A pointer into the first page cannot be read: leave it to the real
+	 * connect(), which answers EFAULT.  (Other bad pointers cannot be
+	 * told apart without a system call; see preload/README.md.) */
+	if ((uintptr_t)sa < 4096 || len < sizeof(sa_family_t))
 		return NULL;
 	if (sa->sa_family == AF_INET) {
 		if (len < sizeof(struct sockaddr_in))

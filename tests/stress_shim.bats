@@ -143,9 +143,10 @@ CONF
 	"$B/stresscli" badargs 127.0.0.1 "$WK" >"$T/plain.out"
 	with_shim "$B/stresscli" badargs 127.0.0.1 "$WK" >"$T/shim.out"
 	cat "$T/shim.out" >&3
-	[ "$(wc -l <"$T/plain.out")" -eq 16 ]
+	[ "$(wc -l <"$T/plain.out")" -eq 17 ]
 	diff "$T/plain.out" "$T/shim.out"
 	grep -qx "case=null-addr rc=-1 errno=EFAULT" "$T/shim.out"
+	grep -qx "case=first-page-addr rc=-1 errno=EFAULT" "$T/shim.out"
 	grep -qx "case=fd-9999 rc=-1 errno=EBADF" "$T/shim.out"
 	grep -qx "case=fd-pipe rc=-1 errno=ENOTSOCK" "$T/shim.out"
 	grep -qx "case=af-unix-on-inet rc=-1 errno=EAFNOSUPPORT" "$T/shim.out"

@@ -193,6 +193,7 @@ static int mode_badargs(int argc, char **argv)
 #define FRESH() socket(AF_INET, SOCK_STREAM, 0)
 	one("null-addr", FRESH(), NULL, sizeof in);
 	one("null-addr-zero-len", FRESH(), NULL, 0);
+	one("first-page-addr", FRESH(), (const void *)16, sizeof in);
 	one("len-0", FRESH(), &in, 0);
 	one("len-2", FRESH(), &in, 2);
 	one("len-15", FRESH(), &in, 15);
