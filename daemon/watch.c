@@ -18,6 +18,7 @@
 #include "sessions.h"
 #include "watch.h"
 #include "login.h"
+#include "diag.h"
 
 #define STARTUP_POLL_MS 20   /* while a server is starting: the client is waiting */
 
@@ -123,6 +124,19 @@ static void act(struct daemon *d, struct session *s, const struct seen *sn)
 	}
 }
 
+/* Every watched session is a server still starting, of a service with
+ * watch = "diag": a kernel-filtered dump of listeners is enough. */
+static bool only_starting_diag(const struct pass *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		const struct session *s = p->list[i];
+		if (s->conf->watch != WATCH_DIAG ||
+		    (s->state != S_LAUNCHING && s->state != S_LISTENING))
+			return false;
+	}
+	return true;
+}
+
 void watch_tick(struct daemon *d)
 {
 	struct pass p = { .d = d };
@@ -139,10 +153,17 @@ void watch_tick(struct daemon *d)
 		}
 	if (p.n == 0)
 		goto out;
+	if (only_starting_diag(&p)) {
+		/* watch = "diag": only LISTEN matters until the decoy is sent */
+		if (diag_listeners(on_entry, &p) == 0)
+			goto act;
+		log_warn("sock_diag failed (%s): reading procfs instead", strerror(errno));
+	}
 	if (procfs_scan(d->procfs_prefix, on_entry, &p) < 0) {
 		log_err("cannot read /proc/net/tcp: %s", strerror(errno));
 		goto out;
 	}
+act:
 	/* act may free sessions, but only the one it is given */
 	for (size_t i = 0; i < p.n; i++)
 		act(d, p.list[i], &p.seen[i]);

@@ -101,3 +101,31 @@ teardown() { sd_teardown; }
 	SD_MARK=$T/banner wait_until 5 no_servers
 	wait_until 5 no_process_mentions "$T/banner-child"
 }
+
+@test "watch = diag: a starting server's LISTEN is seen through sock_diag, not procfs" {
+	SD_EXTRA='watch = "diag" connect_timeout = 30'
+	sd_conf
+	sd_start
+	strace -f -p "$SD_PID" -e trace=socket,openat,write,sendto -o "$T/strace.out" 2>"$T/strace.err" &
+	local st=$!
+	track "$st"
+	wait_until 10 grep -q attached "$T/strace.err"
+	d=$(sd_rdv)
+	v=$(sd_valid "$d")
+	sd_hold c "$v"
+	grep -q "$T/banner" "$T/c.out"
+	wait_log "arrived service=echo"
+	kill "$st"
+	wait_gone "$st"
+	# the listeners were asked of the kernel by netlink ...
+	grep -q 'socket(AF_NETLINK, .*NETLINK_SOCK_DIAG' "$T/strace.out"
+	# ... and procfs was not read from the first listener query until the
+	# decoy went out
+	awk -v d="\"$d\\\\n\"" '
+		/NETLINK_SOCK_DIAG/ { on = 1 }
+		on && /openat\(.*"\/proc\/net\/tcp/ { bad = 1 }
+		on && (/write\(/ || /sendto\(/) && index($0, d) { sent = 1; exit }
+		END { exit !(sent && !bad) }' "$T/strace.out"
+	sd_release c
+	wait_log "session end service=echo"
+}
