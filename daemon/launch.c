@@ -7,6 +7,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,14 +190,29 @@ static int put_fd(int fd, int target)
 	return dup2(fd, target) < 0 ? -1 : 0;
 }
 
-__attribute__((noreturn)) static void child(const struct launch_req *r, int errw, int outw, pid_t parent)
+/* Every disposition back to SIG_DFL.  glibc's sigaction() refuses the two
+ * real-time signals it keeps for itself (32 and 33), but an ignored one
+ * inherited from the daemon's own parent would survive the exec, so those
+ * go through the system call directly (the kernel's struct sigaction). */
+static void default_dispositions(void)
 {
-	/* default signal state: dispositions first, then an empty mask */
 	struct sigaction dfl;
 	memset(&dfl, 0, sizeof dfl);
 	dfl.sa_handler = SIG_DFL;
-	for (int sig = 1; sig < NSIG; sig++)
-		(void)sigaction(sig, &dfl, NULL);   /* fails for SIGKILL/SIGSTOP/RT internals */
+	for (int sig = 1; sig < NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		if (sigaction(sig, &dfl, NULL) == 0)
+			continue;
+		struct { void *handler; unsigned long flags; void *restorer; uint64_t mask; } k = { 0 };
+		(void)syscall(SYS_rt_sigaction, sig, &k, NULL, sizeof k.mask);
+	}
+}
+
+__attribute__((noreturn)) static void child(const struct launch_req *r, int errw, int outw, pid_t parent)
+{
+	/* default signal state: dispositions first, then an empty mask */
+	default_dispositions();
 	sigset_t none;
 	sigemptyset(&none);
 	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0 || setsid() < 0)

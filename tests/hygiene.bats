@@ -27,11 +27,13 @@ SH
 uid_is() { [ "$(awk '/^Uid:/ {print $2}' "/proc/$1/status" 2>/dev/null)" = "$2" ]; }
 state_has() { grep -Eq -- "$2" "$T/st/$1.state"; }
 
-# a daemon started from a messy parent: signals ignored and blocked, extra
+# a daemon started from a messy parent: signals ignored (also glibc's own
+# real-time signals 32 and 33) and blocked, extra
 # descriptors, NOTIFY_SOCKET and LD_PRELOAD in the environment
 messy_start() {
 	[ -e "$T/t.table" ] || sd_table
 	exec 7>"$T/leak7" 8<"$T/leak7"
+	/usr/bin/python3 "$TOP/tests/helpers/ignore_rt.py" \
 	env --ignore-signal=PIPE,HUP,USR1,QUIT --block-signal=USR2,ALRM,WINCH \
 		NOTIFY_SOCKET="$T/no-such-notify" LD_PRELOAD=/nonexistent-preload.so SCRAMBLE_CONF=/x \
 		"$B/scrambled" -f -c "$T/c.conf" -S "$T/sd.sock" >"$T/scrambled.log" 2>&1 3>&- &
