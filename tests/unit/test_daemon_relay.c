@@ -53,6 +53,9 @@ static void test_relay(void)
 				_exit(5);
 			off += (size_t)w;
 		}
+		/* freed before _exit: under valgrind a block whose pointer was
+		 * lost from the registers counts as a leak (exit status 99) */
+		free(p);
 		shutdown(a[0], SHUT_WR);
 		/* then read the answer that comes back after our EOF */
 		unsigned long s;
