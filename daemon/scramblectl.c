@@ -1,21 +1,19 @@
 /* scramblectl: gentable, map, check, status. */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <pwd.h>
 #include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include "addr.h"
 #include "config.h"
 #include "mapping.h"
 #include "table.h"
+#include "ctl_file.h"
 
 /* daemon/ctl_status.c: `scramblectl status`, talks to a running scrambled */
 int ctl_status_main(int argc, char **argv) __attribute__((weak));
@@ -47,20 +45,6 @@ static int random_below(uint32_t n, uint32_t *out)
 			return -1;
 	} while (x >= limit);
 	*out = x % n;
-	return 0;
-}
-
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, buf, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		buf += w;
-		len -= (size_t)w;
-	}
 	return 0;
 }
 
@@ -99,8 +83,8 @@ err:
 static int cmd_gentable(int argc, char **argv)
 {
 	struct port_range r = { 1024, 65535 };
-	int force = 0, opt, fd = -1, rc = 1;
-	char tmp[4096], *text = NULL, *dirc = NULL;
+	int force = 0, opt, rc;
+	char *text;
 	size_t len;
 
 	while ((opt = getopt(argc, argv, "r:f")) != -1) {
@@ -119,40 +103,13 @@ static int cmd_gentable(int argc, char **argv)
 		usage();
 		return 2;
 	}
-	const char *path = argv[optind];
-	if (!(dirc = strdup(path)))
-		return 1;
-	snprintf(tmp, sizeof tmp, "%s/.scramble-table.XXXXXX", dirname(dirc));
 	if (!(text = table_text(r, &len))) {
 		fprintf(stderr, "scramblectl: cannot make a table: %s\n", strerror(errno));
-		goto out;
+		return 1;
 	}
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
-		fprintf(stderr, "scramblectl: %s: %s\n", tmp, strerror(errno));
-		goto out;
-	}
-	if (fchmod(fd, 0640) < 0 || write_all(fd, text, len) < 0 || fsync(fd) < 0) {
-		fprintf(stderr, "scramblectl: %s: %s\n", tmp, strerror(errno));
-		goto out_unlink;
-	}
-	if (force ? rename(tmp, path) < 0 : link(tmp, path) < 0) {
-		if (errno == EEXIST)
-			fprintf(stderr, "scramblectl: %s exists; use -f to replace it\n", path);
-		else
-			fprintf(stderr, "scramblectl: %s: %s\n", path, strerror(errno));
-		goto out_unlink;
-	}
-	if (!force)
-		unlink(tmp);
-	rc = 0;
-	goto out;
-out_unlink:
-	unlink(tmp);
-out:
-	if (fd >= 0)
-		close(fd);
+	rc = ctl_write_secret(argv[optind], text, len, force) == 0 ? 0 : 1;
+	explicit_bzero(text, len);
 	free(text);
-	free(dirc);
 	return rc;
 }
 

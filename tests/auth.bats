@@ -132,7 +132,7 @@ PY
 	assert_success
 	! cmp -s "$T/k.key" "$T/k.old"
 	[ "$(stat -c %s "$T/k.key")" = 32 ]
-	[ -z "$(find "$T" -name '.scramble-key.*')" ]
+	[ -z "$(find "$T" -name '.scramble-secret.*')" ]
 }
 
 @test "config: auth needs inetd/forward and a trusted key of exactly 32 bytes" {

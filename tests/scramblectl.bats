@@ -33,7 +33,7 @@ PY
 	# not the identity: a random permutation of 1000 has ~1 fixed point
 	[ "$(grep -v '^#' t.table | awk '$1==$2' | wc -l)" -lt 20 ]
 	# no temporary file left behind
-	[ "$(ls -A | grep -c scramble-table)" -eq 0 ]
+	[ "$(ls -A | grep -c scramble-secret)" -eq 0 ]
 }
 
 @test "gentable: two tables differ, default range is 1024-65535" {
