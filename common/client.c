@@ -14,44 +14,9 @@
 #include "addr.h"
 #include "authline.h"
 #include "client.h"
+#include "deadline.h"
 #include "decoy.h"
 #include "mapping.h"
-
-/* Milliseconds left until deadline (monotonic), 0 if it has passed. */
-static int ms_left(const struct timespec *deadline)
-{
-	struct timespec now;
-	long long ms;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &now) != 0)
-		return 0;
-	ms = (long long)(deadline->tv_sec - now.tv_sec) * 1000 +
-	     (deadline->tv_nsec - now.tv_nsec) / 1000000;
-	if (ms <= 0)
-		return 0;
-	return ms > 0x7fffffff ? 0x7fffffff : (int)ms;
-}
-
-/* Wait for events on fd until the deadline.  1 ready, 0 timed out, -1 error.
- * EINTR restarts the wait with what is left of the deadline. */
-static int wait_fd(int fd, short events, const struct timespec *deadline)
-{
-	struct pollfd p = { .fd = fd, .events = events };
-	int r;
-
-	for (;;) {
-		int left = ms_left(deadline);
-		if (left == 0)
-			return 0;
-		r = poll(&p, 1, left);
-		if (r > 0)
-			return 1;
-		if (r == 0)
-			continue;        /* re-check the clock: poll may end early */
-		if (errno != EINTR)
-			return -1;
-	}
-}
 
 /* Non-blocking connect bounded by the deadline.  0 connected, -1 with errno. */
 static int connect_deadline(int fd, const struct sockaddr *sa, socklen_t len,
@@ -64,7 +29,7 @@ static int connect_deadline(int fd, const struct sockaddr *sa, socklen_t len,
 		return 0;
 	if (errno != EINPROGRESS && errno != EINTR)
 		return -1;
-	r = wait_fd(fd, POLLOUT, deadline);
+	r = deadline_wait_fd(fd, POLLOUT, deadline);
 	if (r == 0) {
 		errno = ETIMEDOUT;
 		return -1;
@@ -87,7 +52,7 @@ static ssize_t read_decoy(int fd, char *buf, size_t max, const struct timespec *
 	size_t got = 0;
 
 	while (got < max) {
-		int r = wait_fd(fd, POLLIN, deadline);
+		int r = deadline_wait_fd(fd, POLLIN, deadline);
 		if (r == 0) {
 			errno = ETIMEDOUT;
 			return -1;

@@ -11,39 +11,8 @@
 #include <time.h>
 #include <sys/socket.h>
 #include "authline.h"
+#include "deadline.h"
 #include "shim.h"
-
-static int ms_left(const struct timespec *deadline)
-{
-	struct timespec now;
-	long long ms;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &now) != 0)
-		return 0;
-	ms = (long long)(deadline->tv_sec - now.tv_sec) * 1000 +
-	     (deadline->tv_nsec - now.tv_nsec) / 1000000;
-	if (ms <= 0)
-		return 0;
-	return ms > 0x7fffffff ? 0x7fffffff : (int)ms;
-}
-
-/* 1 ready, 0 timed out, -1 error */
-static int wait_out(int fd, const struct timespec *deadline)
-{
-	struct pollfd p = { .fd = fd, .events = POLLOUT };
-
-	for (int i = 0; i < 100000; i++) {
-		int left = ms_left(deadline), r;
-		if (left == 0)
-			return 0;
-		r = poll(&p, 1, left);
-		if (r > 0)
-			return 1;
-		if (r < 0 && errno != EINTR)
-			return -1;
-	}
-	return 0;
-}
 
 static int connect_and_send(int fd, const struct sockaddr *sa, socklen_t len, const uint8_t *tag,
 			    const struct timespec *deadline)
@@ -55,7 +24,7 @@ static int connect_and_send(int fd, const struct sockaddr *sa, socklen_t len, co
 	if (shim_real_connect(fd, sa, len) != 0) {
 		if (errno != EINPROGRESS && errno != EINTR)
 			return -1;
-		r = wait_out(fd, deadline);
+		r = deadline_wait_fd(fd, POLLOUT, deadline);
 		if (r <= 0) {
 			if (r == 0)
 				errno = ETIMEDOUT;
@@ -78,7 +47,7 @@ static int connect_and_send(int fd, const struct sockaddr *sa, socklen_t len, co
 			continue;
 		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
 			return -1;
-		r = wait_out(fd, deadline);
+		r = deadline_wait_fd(fd, POLLOUT, deadline);
 		if (r <= 0) {
 			if (r == 0)
 				errno = ETIMEDOUT;

@@ -1,0 +1,37 @@
+/* Monotonic deadlines for the client's waits. */
+#include <errno.h>
+#include <poll.h>
+#include "deadline.h"
+
+int deadline_ms_left(const struct timespec *deadline)
+{
+	struct timespec now;
+	long long ms;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &now) != 0)
+		return 0;
+	ms = (long long)(deadline->tv_sec - now.tv_sec) * 1000 +
+	     (deadline->tv_nsec - now.tv_nsec) / 1000000;
+	if (ms <= 0)
+		return 0;
+	return ms > 0x7fffffff ? 0x7fffffff : (int)ms;
+}
+
+int deadline_wait_fd(int fd, short events, const struct timespec *deadline)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	int r;
+
+	for (;;) {
+		int left = deadline_ms_left(deadline);
+		if (left == 0)
+			return 0;
+		r = poll(&p, 1, left);
+		if (r > 0)
+			return 1;
+		if (r == 0)
+			continue;        /* re-check the clock: poll may end early */
+		if (errno != EINTR)
+			return -1;
+	}
+}

@@ -1,0 +1,14 @@
+/* Waiting on a descriptor until a monotonic deadline (client side). */
+#ifndef SCRAMBLE_DEADLINE_H
+#define SCRAMBLE_DEADLINE_H
+
+#include <time.h>
+
+/* Milliseconds left until deadline (CLOCK_MONOTONIC), 0 if it has passed. */
+int deadline_ms_left(const struct timespec *deadline);
+
+/* poll() fd for events until the deadline.  1 ready, 0 timed out, -1 error.
+ * EINTR restarts the wait with what is left of the deadline. */
+int deadline_wait_fd(int fd, short events, const struct timespec *deadline);
+
+#endif
