@@ -6,6 +6,9 @@
 
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include "targets.h"
 #include "config.h"
 
 /* The next definitions of the hooked functions (libc's), resolved on first
@@ -40,12 +43,47 @@ static inline ssize_t shim_real_sendmsg(int fd, const struct msghdr *msg, int fl
 	return (f ? f : shim_resolve_sendmsg())(fd, msg, flags);
 }
 
+#define SHIM_HIDDEN __attribute__((visibility("hidden")))
+
+/* Set while this thread is inside the shim's own work. initial-exec: the
+ * shim is preloaded, so its TLS is static and reading it costs no call. */
+extern __thread int shim_in_shim __attribute__((tls_model("initial-exec"))) SHIM_HIDDEN;
+extern int shim_loaded SHIM_HIDDEN;                      /* acquire/release */
+extern const struct target_set *shim_targets SHIM_HIDDEN; /* NULL: pass all */
+
+/* The configuration (loaded on first use) and the hash lookup behind
+ * shim_lookup()'s filters. */
+const struct target *shim_lookup_pair(const struct sockaddr *sa, socklen_t len);
+
 /* Is (sa, len) a configured target?  Returns it, or NULL for everything
  * else: non-IP families, short addresses, connects the shim makes itself,
  * no or refused configuration.  Loads the configuration on the first IP
  * destination.  After that a miss is a bit test and at most one hash
- * lookup: no syscall, no allocation, errno untouched. */
-const struct target *shim_lookup(const struct sockaddr *sa, socklen_t len);
+ * lookup: no syscall, no allocation, errno untouched.  Inline, so that a
+ * miss costs the hook no call and no stack frame. */
+static inline const struct target *shim_lookup(const struct sockaddr *sa, socklen_t len)
+{
+	/* a pointer into the first page cannot be read: the real connect()
+	 * answers EFAULT (other bad pointers cannot be told apart without a
+	 * system call; see preload/README.md) */
+	if ((uintptr_t)sa < 4096 || len < sizeof(struct sockaddr_in))
+		return NULL;
+	if (sa->sa_family != AF_INET &&
+	    (sa->sa_family != AF_INET6 || len < sizeof(struct sockaddr_in6)))
+		return NULL;
+	if (shim_in_shim)
+		return NULL;
+	if (!__atomic_load_n(&shim_loaded, __ATOMIC_ACQUIRE))
+		return shim_lookup_pair(sa, len);    /* the first IP connect: load */
+	const struct target_set *ts = shim_targets;
+	if (!ts)
+		return NULL;                         /* no (or a refused) configuration */
+	/* sin_port and sin6_port sit at the same offset */
+	uint16_t port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
+	if (!(ts->ports[port >> 3] & (1u << (port & 7))))
+		return NULL;
+	return shim_lookup_pair(sa, len);
+}
 
 /* For a hit on fd: the address the application's socket must really use,
  * written to out (same family and length as sa, only the port changed).

@@ -43,11 +43,11 @@
 
 /* Set while this thread is inside the shim's own work. initial-exec: the
  * shim is preloaded, so its TLS is static and reading it costs no call. */
-static __thread int in_shim __attribute__((tls_model("initial-exec")));
+__thread int shim_in_shim __attribute__((tls_model("initial-exec")));
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
-static int loaded;                         /* load_config has run (acquire/release) */
-static const struct target_set *targets;   /* NULL: pass everything through */
+int shim_loaded;                           /* load_config has run (acquire/release) */
+const struct target_set *shim_targets;     /* NULL: pass everything through */
 static bool debug_on;                      /* SCRAMBLE_DEBUG=1, not when AT_SECURE */
 static int rdv_failure_logged;
 static pthread_once_t auth_once = PTHREAD_ONCE_INIT;
@@ -203,7 +203,7 @@ static void load_config(void)
 	void *h;
 	int saved = errno;
 
-	in_shim = 1;
+	shim_in_shim = 1;
 	debug_on = dbg != NULL && strcmp(dbg, "1") == 0;
 	if (!from_env)
 		path = SCRAMBLE_DEFAULT_CONF;
@@ -236,13 +236,13 @@ static void load_config(void)
 			syslog_msg("configuration %s: %s", path, err);
 		debug_msg("configuration %s loaded: %zu target(s), %u address/port pair(s)",
 			  path, ts->conf ? ts->conf->ntargets : 0, HASH_COUNT(ts->hash));
-		targets = ts;
+		shim_targets = ts;
 	}
 	/* the target set is plain heap memory; libconfuse is not needed any more */
 	dlclose(h);
 out:
-	in_shim = 0;
-	__atomic_store_n(&loaded, 1, __ATOMIC_RELEASE);
+	shim_in_shim = 0;
+	__atomic_store_n(&shim_loaded, 1, __ATOMIC_RELEASE);
 	errno = saved;
 }
 
@@ -285,37 +285,12 @@ lookup_pair(const struct target_set *ts, const struct sockaddr *sa, socklen_t le
 	return target_set_find(ts, &a, port);
 }
 
-const struct target *shim_lookup(const struct sockaddr *sa, socklen_t len)
+const struct target *shim_lookup_pair(const struct sockaddr *sa, socklen_t len)
 {
-	const struct target_set *ts;
-	uint16_t port;
-
-	/* A pointer into the first page cannot be read: leave it to the real
-	 * connect(), which answers EFAULT.  (Other bad pointers cannot be
-	 * told apart without a system call; see preload/README.md.) */
-	if ((uintptr_t)sa < 4096 || len < sizeof(sa_family_t))
-		return NULL;
-	if (sa->sa_family == AF_INET) {
-		if (len < sizeof(struct sockaddr_in))
-			return NULL;
-	} else if (sa->sa_family == AF_INET6) {
-		if (len < sizeof(struct sockaddr_in6))
-			return NULL;
-	} else {
-		return NULL;
-	}
-	if (in_shim)
-		return NULL;
-	if (!__atomic_load_n(&loaded, __ATOMIC_ACQUIRE))
+	if (!__atomic_load_n(&shim_loaded, __ATOMIC_ACQUIRE))
 		pthread_once(&load_once, load_config);
-	ts = targets;
-	if (ts == NULL)
-		return NULL;
-	/* sin_port and sin6_port sit at the same offset */
-	port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
-	if (!(ts->ports[port >> 3] & (1u << (port & 7))))
-		return NULL;
-	return lookup_pair(ts, sa, len);
+	const struct target_set *ts = shim_targets;
+	return ts ? lookup_pair(ts, sa, len) : NULL;
 }
 
 /* Has the application bound its socket (an address or a port)? */
@@ -356,7 +331,7 @@ int shim_prepare_auth(const struct target *t, int fd, const struct sockaddr *sa,
 	int type = 0, valid, err, saved = errno;
 	bool bound = false;
 
-	in_shim = 1;
+	shim_in_shim = 1;
 	tlen = sizeof type;
 	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) != 0 || type != SOCK_STREAM ||
 	    len > sizeof *out)
@@ -396,18 +371,18 @@ int shim_prepare_auth(const struct target *t, int fd, const struct sockaddr *sa,
 			syslog_msg("target %s: rendezvous with %s port %u failed: %s "
 				   "(further failures are not logged)",
 				   t->name, txt, t->rendezvous, strerror(err));
-		in_shim = 0;
+		shim_in_shim = 0;
 		errno = err;
 		return -1;
 	}
 	memcpy(out, sa, len);
 	sockaddr_set_port((struct sockaddr *)out, (uint16_t)valid);
 	debug_msg("target %s: %s port %u -> valid port %d", t->name, txt, port, valid);
-	in_shim = 0;
+	shim_in_shim = 0;
 	errno = saved;
 	return 0;
 pass:
-	in_shim = 0;
+	shim_in_shim = 0;
 	errno = saved;
 	return 1;
 }
