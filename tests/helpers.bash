@@ -183,3 +183,18 @@ start_echo() {
 
 # with_shim CMD...: run CMD with the shim preloaded and $T/c.conf
 with_shim() { SCRAMBLE_CONF=$T/c.conf LD_PRELOAD=$SHIM "$@"; }
+
+# fd_count_min PID: the smallest of a few readings of PID's fd count.  The
+# daemon opens /proc for a moment while it looks for escaped servers after
+# a session, so one reading may catch that descriptor.
+fd_count_min() {
+	local m=1000000 n i
+	for i in 1 2 3 4 5 6 7 8; do
+		n=$(fd_count "$1")
+		[ "$n" -lt "$m" ] && m=$n
+		sleep 0.02
+	done
+	echo "$m"
+}
+# fd_count_is PID N: for wait_until
+fd_count_is() { [ "$(fd_count "$1")" -eq "$2" ]; }

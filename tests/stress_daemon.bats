@@ -69,7 +69,7 @@ inetd_cat_conf() {
 	inetd_cat_conf 'connect_timeout = 2 max_pending = 16 per_source = 4'
 	sd_start
 	local before
-	before=$(fd_count "$SD_PID")
+	before=$(fd_count_min "$SD_PID")
 	RF idle 500 127.0.0.1 "$RDV_PORT" "$T/idle.ready" "$T/idle.release" &
 	track $!
 	wait_until 30 test -s "$T/idle.ready"
@@ -92,7 +92,7 @@ inetd_cat_conf() {
 	RF reset 20 127.0.0.1 "$RDV_PORT" >/dev/null    # warm up
 	wait_until 20 no_sessions
 	local fd0 rss0 fd1 rss1
-	fd0=$(fd_count "$SD_PID") rss0=$(rss_kb "$SD_PID")
+	fd0=$(fd_count_min "$SD_PID") rss0=$(rss_kb "$SD_PID")
 	run RF reset 1000 127.0.0.1 "$RDV_PORT"
 	assert_output "done=1000 errors=0"
 	run RF halfclose 1000 127.0.0.1 "$RDV_PORT"
@@ -122,7 +122,7 @@ inetd_cat_conf() {
 	local fd0 rss0 fd1 rss1 n=${SOAK_CYCLES:-10000} secs=${SOAK_SECS:-30} w=${SOAK_WORKERS:-1} i
 	local floor=250
 	[ -z "${SCRAMBLE_SANITIZE:-}" ] || { secs=${SOAK_SECS:-20} floor=200; }
-	fd0=$(fd_count "$SD_PID") rss0=$(rss_kb "$SD_PID")
+	fd0=$(fd_count_min "$SD_PID") rss0=$(rss_kb "$SD_PID")
 	local t0=$SECONDS
 	for i in $(seq 1 "$w"); do
 		RF arrive $((n / w)) "$secs" 127.0.0.1 "$RDV_PORT" "$T/t.table" "$SD_RANGE" "$T/decoys.$i" >"$T/soak.$i" &
@@ -164,7 +164,7 @@ inetd_cat_conf() {
 	sd_conf
 	sd_start
 	local fd0 burst i pids
-	fd0=$(fd_count "$SD_PID")
+	fd0=$(fd_count_min "$SD_PID")
 	for burst in 1 2 3 4; do
 		for i in $(seq 1 50); do
 			[ -n "$(sd_rdv)" ] || fail "no decoy in burst $burst ($i)"
