@@ -44,7 +44,8 @@ void config_errors_free(struct config_errors *e)
 
 const char *mode_name(enum service_mode m)
 {
-	return m == MODE_EXEC ? "exec" : m == MODE_INETD ? "inetd" : "forward";
+	return m == MODE_EXEC ? "exec" : m == MODE_INETD ? "inetd" :
+	       m == MODE_FORWARD ? "forward" : "embedded";
 }
 
 /* ---- libconfuse schema ---- */
@@ -384,12 +385,16 @@ static void convert_service(struct ctx *c, struct config *cf, cfg_t *sec, struct
 		s->mode = MODE_INETD;
 	else if (strcmp(mode, "forward") == 0)
 		s->mode = MODE_FORWARD;
+	else if (strcmp(mode, "embedded") == 0)
+		s->mode = MODE_EMBEDDED;
 	else
-		bad(c, "mode", NULL, "unknown mode \"%s\" (use exec, inetd or forward)", mode);
+		bad(c, "mode", NULL, "unknown mode \"%s\" (use exec, inetd, forward or embedded)", mode);
 
 	s->command = dup_or_null(cfg_getstr(sec, "command"));
-	if (s->mode != MODE_FORWARD && !s->command)
+	if (s->mode != MODE_FORWARD && s->mode != MODE_EMBEDDED && !s->command)
 		bad(c, NULL, NULL, "mode %s needs a command", mode);
+	if (s->mode == MODE_EMBEDDED && (s->command || cfg_getstr(sec, "backend")))
+		bad(c, NULL, NULL, "mode embedded takes no command and no backend (a program serves it)");
 	if (s->command && check_percents(s->command) < 0)
 		bad(c, "command", NULL, "command may use only %%p, %%a and %%%%");
 	const char *backend = cfg_getstr(sec, "backend");
@@ -608,43 +613,71 @@ static int load_key(struct config *c, const char *path, const char *kind, const 
 	return 0;
 }
 
+static int load_one_table(struct config *c, struct conf_table *t, struct config_errors *errs)
+{
+	struct table_error err;
+	if (t->loaded)
+		return 0;
+	if (table_load(t->file, t->range, &t->table, &err) < 0) {
+		config_errors_add(errs, "%s (table \"%s\", %s:%d)", err.msg, t->name, c->path, t->line);
+		return -1;
+	}
+	t->loaded = true;
+	return 0;
+}
+
+static int load_service_key(struct config *c, struct service *s, struct config_errors *errs)
+{
+	if (!s->auth || s->key_loaded)
+		return 0;
+	if (load_key(c, s->key_file, "service", s->name, s->line, s->key, errs) < 0)
+		return -1;
+	s->key_loaded = true;
+	return 0;
+}
+
+static int load_target_key(struct config *c, struct target *t, struct config_errors *errs)
+{
+	if (!t->auth || t->key_loaded)
+		return 0;
+	if (load_key(c, t->key_file, "target", t->name, t->line, t->key, errs) < 0)
+		return -1;
+	t->key_loaded = true;
+	return 0;
+}
+
 int config_load_tables(struct config *c, int sides, struct config_errors *errs)
 {
 	int rc = 0;
 	for (size_t i = 0; i < c->ntables; i++) {
 		struct conf_table *t = &c->tables[i];
 		bool used = false;
-		struct table_error err;
 		for (size_t j = 0; (sides & CONF_SIDE_SERVER) && j < c->nservices; j++)
 			used |= c->services[j].table == t;
 		for (size_t j = 0; (sides & CONF_SIDE_CLIENT) && j < c->ntargets; j++)
 			used |= c->targets[j].table == t;
-		if (!used || t->loaded)
-			continue;
-		if (table_load(t->file, t->range, &t->table, &err) < 0) {
-			config_errors_add(errs, "%s (table \"%s\", %s:%d)", err.msg, t->name, c->path, t->line);
+		if (used && load_one_table(c, t, errs) < 0)
 			rc = -1;
-		} else {
-			t->loaded = true;
-		}
 	}
-	for (size_t j = 0; (sides & CONF_SIDE_SERVER) && j < c->nservices; j++) {
-		struct service *s = &c->services[j];
-		if (s->auth && !s->key_loaded && load_key(c, s->key_file, "service", s->name, s->line,
-							  s->key, errs) < 0)
+	for (size_t j = 0; (sides & CONF_SIDE_SERVER) && j < c->nservices; j++)
+		if (load_service_key(c, &c->services[j], errs) < 0)
 			rc = -1;
-		else if (s->auth)
-			s->key_loaded = true;
-	}
-	for (size_t j = 0; (sides & CONF_SIDE_CLIENT) && j < c->ntargets; j++) {
-		struct target *t = &c->targets[j];
-		if (t->auth && !t->key_loaded && load_key(c, t->key_file, "target", t->name, t->line,
-							  t->key, errs) < 0)
+	for (size_t j = 0; (sides & CONF_SIDE_CLIENT) && j < c->ntargets; j++)
+		if (load_target_key(c, &c->targets[j], errs) < 0)
 			rc = -1;
-		else if (t->auth)
-			t->key_loaded = true;
-	}
 	return rc;
+}
+
+int config_load_service(struct config *c, struct service *s, struct config_errors *errs)
+{
+	int rc = load_one_table(c, s->table, errs);
+	return load_service_key(c, s, errs) < 0 ? -1 : rc;
+}
+
+int config_load_target(struct config *c, struct target *t, struct config_errors *errs)
+{
+	int rc = load_one_table(c, t->table, errs);
+	return load_target_key(c, t, errs) < 0 ? -1 : rc;
 }
 
 struct service *config_find_service(struct config *c, const char *name)

@@ -14,7 +14,9 @@
 #endif
 #define SCRAMBLE_DEFAULT_CONF SYSCONFDIR "/scramble/scramble.conf"
 
-enum service_mode { MODE_EXEC, MODE_INETD, MODE_FORWARD };
+/* MODE_EMBEDDED: served by a program through libscramble-api; scrambled
+ * skips it. */
+enum service_mode { MODE_EXEC, MODE_INETD, MODE_FORWARD, MODE_EMBEDDED };
 enum watch_kind { WATCH_PROCFS, WATCH_DIAG };
 
 struct conf_table {
@@ -119,6 +121,10 @@ struct config *config_parse_buf(const char *buf, size_t len, const char *name,
 #define CONF_SIDE_SERVER 1
 #define CONF_SIDE_CLIENT 2
 int config_load_tables(struct config *c, int sides, struct config_errors *errs);
+
+/* The same for one service or one target only (the embedding API). */
+int config_load_service(struct config *c, struct service *s, struct config_errors *errs);
+int config_load_target(struct config *c, struct target *t, struct config_errors *errs);
 
 struct service *config_find_service(struct config *c, const char *name);
 void config_free(struct config *c);

@@ -59,6 +59,7 @@
 #include "addr.h"
 #include "config.h"
 #include "ratelimit.h"
+#include "server.h"
 
 enum ev_kind { EV_SIGNAL, EV_LISTEN, EV_ERRPIPE, EV_OUTPIPE, EV_STATUS, EV_VALID, EV_AUTH };
 
@@ -119,6 +120,7 @@ struct session {
 	char client_str[64];
 	int rdv_fd;                  /* the rendezvous connection until the decoy is sent */
 	uint16_t decoy, port;        /* port: the valid port (0 while HOLDING) */
+	struct offer offer;          /* decoy, valid port, v2 nonce (server.c) */
 	pid_t pid;                   /* the server, leader of its process group */
 	bool reaped;
 	int wstatus;

@@ -41,13 +41,9 @@ static struct listener *listener_open(struct svc *svc, const struct listen_addr 
 	l->ev = (struct evsrc){ EV_LISTEN, l };
 	l->svc = svc;
 	l->cfg = *la;
-	l->fd = socket(la->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int one = 1;
 	sockaddr_text(&la->ss, la->len, text, sizeof text);
-	if (l->fd < 0 || setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
-	    (la->ss.ss_family == AF_INET6 &&
-	     setsockopt(l->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) < 0) ||
-	    bind(l->fd, (const struct sockaddr *)&la->ss, la->len) < 0 || listen(l->fd, 128) < 0) {
+	l->fd = server_listen((const struct sockaddr *)&la->ss, la->len);
+	if (l->fd < 0) {
 		log_err("service %s: cannot listen on %s: %s", svc->name, text, strerror(errno));
 		goto err;
 	}
@@ -122,9 +118,10 @@ static void plan_free(struct daemon *d, struct plan_svc *p, size_t n, bool rollb
 	free(p);
 }
 
+/* mode = "embedded": a program serves it with libscramble-api */
 static bool wanted(const struct daemon *d, const struct service *s)
 {
-	return !d->only_service || strcmp(d->only_service, s->name) == 0;
+	return s->mode != MODE_EMBEDDED && (!d->only_service || strcmp(d->only_service, s->name) == 0);
 }
 
 static int plan_build(struct daemon *d, struct gen *g, struct plan_svc **out, size_t *nout)
@@ -239,20 +236,13 @@ int svcs_apply(struct daemon *d, struct gen *g)
 	return 0;
 }
 
-/* Admission: NULL if the connection may proceed, else the reason. */
+/* Admission (server.c): NULL if the connection may proceed, else the
+ * reason. */
 static const char *admit(struct daemon *d, struct svc *svc, const struct ipaddr *a)
 {
 	const struct service *c = svc->conf;
-	if (c->nallow > 0 && !cidr_list_match(c->allow, c->nallow, a))
-		return "not-allowed";
-	if (!rate_allow(&svc->rate, a, now_ms(), c->rate_count, (uint64_t)c->rate_window * 1000,
-			(uint64_t)c->deny_time * 1000))
-		return "rate-limited";
-	if (c->max_pending && svc->pending >= c->max_pending)
-		return "max-pending";
-	if (c->per_source && sessions_pending(d, svc, a) >= c->per_source)
-		return "per-source";
-	return NULL;
+	unsigned from_a = c->per_source ? sessions_pending(d, svc, a) : 0;
+	return server_admit(c, &svc->rate, svc->pending, from_a, a, now_ms());
 }
 
 /* Out of descriptors: accept and drop one connection with the reserve fd

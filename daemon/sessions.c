@@ -19,7 +19,6 @@
 #include <unistd.h>
 #include "authgate.h"
 #include "authline.h"
-#include "decoy.h"
 #include "escape.h"
 #include "launch.h"
 #include "log.h"
@@ -28,6 +27,7 @@
 #include "pin.h"
 #include "ports.h"
 #include "relay.h"
+#include "server.h"
 #include "sessions.h"
 
 #define SRV_LINE_MAX 512   /* longest server output line logged as one */
@@ -136,11 +136,10 @@ static void refuse(struct session *s, const char *reason, const char *detail)
 	close_fd(&s->rdv_fd);
 }
 
-/* Choose the decoy and reserve its valid port.  0/-1. */
+/* Choose the decoy and reserve its valid port (server.c).  0/-1. */
 static int choose_port(struct daemon *d, struct session *s)
 {
 	static uint8_t busy[PORT_BITMAP_BYTES];
-	const struct conf_table *ct = s->conf->table;
 	memset(busy, 0, sizeof busy);
 	if (ports_scan_busy(d->procfs_prefix, busy) < 0) {
 		log_err("cannot read /proc/net/tcp: %s", strerror(errno));
@@ -149,27 +148,19 @@ static int choose_port(struct daemon *d, struct session *s)
 	for (struct session *o = d->sessions; o; o = o->next)
 		if (o->port)
 			port_mark(busy, o->port);
-	if (s->conf->auth)
-		return gate_choose_port(d, s, busy);
-	time_t now = time(NULL);
-	int hour = map_hour(now), octet = addr_last_byte(&s->client);
-	for (int tries = 0; tries < 32; tries++) {
-		uint16_t decoy, valid;
-		if (ports_pick(&ct->table, s->conf->offsets, hour, octet, busy, ports_random,
-			       &decoy, &valid) < 0)
-			return -1;
-		if (!ports_bindable(valid)) {
-			port_mark(busy, valid);
-			continue;
-		}
-		s->decoy = decoy;
-		s->port = valid;
-		HASH_ADD(hh_port, d->by_port, port, sizeof s->port, s);
-		log_debug("debug service=%s client=%s decoy=%u valid=%u", s->svc->name, s->client_str,
-			  decoy, valid);
-		return 0;
+	if (s->conf->auth && gate_new(s) < 0)
+		return -1;
+	if (server_offer(s->conf, &s->client, busy, &s->offer) < 0) {
+		if (s->conf->auth)
+			log_err("service %s: no free port, no key or libsodium unusable", s->svc->name);
+		return -1;
 	}
-	return -1;
+	s->decoy = s->offer.decoy;
+	s->port = s->offer.port;
+	HASH_ADD(hh_port, d->by_port, port, sizeof s->port, s);
+	log_debug("debug service=%s client=%s decoy=%u valid=%u%s", s->svc->name, s->client_str,
+		  s->decoy, s->port, s->offer.auth ? " auth=v2" : "");
+	return 0;
 }
 
 static int start_login(struct session *s)
@@ -262,24 +253,13 @@ static void launch_on_conn(struct daemon *d, struct session *s, int conn)
 void session_on_valid(struct daemon *d, struct session *s)
 {
 	for (int i = 0; i < 16 && s->vfd >= 0; i++) {
-		struct sockaddr_storage ss;
-		socklen_t len = sizeof ss;
-		int c = accept4(s->vfd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
-		if (c < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			return;
-		}
-		struct ipaddr a;
-		uint16_t port;
 		char as[64] = "?";
-		if (addr_from_sockaddr((struct sockaddr *)&ss, len, &a, &port) < 0 ||
-		    !addr_equal(&a, &s->client)) {
-			if (addr_from_sockaddr((struct sockaddr *)&ss, len, &a, &port) == 0)
-				addr_str(&a, as, sizeof as);
+		int c = server_accept_client(s->vfd, &s->client, SOCK_CLOEXEC, as, sizeof as);
+		if (c == -1)
+			return;
+		if (c == -2) {
 			log_info("intruder service=%s client=%s intruder=%s pid=0", s->svc->name,
 				 s->client_str, as);
-			close(c);
 			continue;
 		}
 		/* exactly one connection: the listener goes at once */
@@ -425,7 +405,7 @@ void session_kill(struct daemon *d, struct session *s)
 void session_ready(struct daemon *d, struct session *s)
 {
 	char buf[AUTH_LINE_MAX];
-	int n = s->gate ? gate_line(s, buf, sizeof buf) : decoy_format(buf, sizeof buf, s->decoy);
+	int n = server_offer_line(&s->offer, buf, sizeof buf);
 	ssize_t w = send(s->rdv_fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
 	if (w != n) {
 		log_info("abandoned service=%s client=%s pid=%d reason=\"%s\"", s->svc->name,

@@ -1,5 +1,5 @@
 /* Unit tests: decoy choice among free valid ports (daemon/ports.c). */
-#include "../../daemon/ports.c"
+#include "../../common/ports.c"
 #include "unit.h"
 
 static uint32_t next_k;

@@ -1,5 +1,5 @@
 /* Unit tests: per-source rate limit with back-off (daemon/ratelimit.c). */
-#include "../../daemon/ratelimit.c"
+#include "../../common/ratelimit.c"
 #include "unit.h"
 
 static struct ipaddr v4(unsigned last)

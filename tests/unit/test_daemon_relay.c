@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 #include "../../daemon/relay.c"
-#include "../../daemon/pin.c"
+#include "../../common/pin.c"
 #include "unit.h"
 
 #define SIZE (8u << 20)

@@ -1,8 +1,8 @@
 /* Per-source rate limit with back-off, in the manner of xinetd's cps:
  * more than `count` rendezvous from one address within `window` ms makes
  * that address refused for `deny` ms.  Pure: time is passed in. */
-#ifndef SCRAMBLED_RATELIMIT_H
-#define SCRAMBLED_RATELIMIT_H
+#ifndef SCRAMBLE_RATELIMIT_H
+#define SCRAMBLE_RATELIMIT_H
 
 #include <stdbool.h>
 #include <stdint.h>

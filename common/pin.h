@@ -1,7 +1,7 @@
 /* inetd/forward modes: the daemon's own listener on the valid port, pinned
  * to the rendezvous client by a classic BPF socket filter. */
-#ifndef SCRAMBLED_PIN_H
-#define SCRAMBLED_PIN_H
+#ifndef SCRAMBLE_PIN_H
+#define SCRAMBLE_PIN_H
 
 #include <stdbool.h>
 #include <stdint.h>

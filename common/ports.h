@@ -1,7 +1,7 @@
 /* Choosing the decoy (SPEC section 4): uniform among the decoys whose valid
  * port is free. */
-#ifndef SCRAMBLED_PORTS_H
-#define SCRAMBLED_PORTS_H
+#ifndef SCRAMBLE_PORTS_H
+#define SCRAMBLE_PORTS_H
 
 #include <stdint.h>
 #include "table.h"
