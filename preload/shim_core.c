@@ -34,6 +34,7 @@
 #include "addr.h"
 #include "client.h"
 #include "confload.h"
+#include "dial.h"
 #include "shim.h"
 #include "targets.h"
 
@@ -293,22 +294,6 @@ const struct target *shim_lookup_pair(const struct sockaddr *sa, socklen_t len)
 	return ts ? lookup_pair(ts, sa, len) : NULL;
 }
 
-/* Has the application bound its socket (an address or a port)? */
-static bool is_bound(const struct sockaddr_storage *ss, socklen_t len)
-{
-	static const uint8_t zero[16];
-
-	if (ss->ss_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
-		return in->sin_port != 0 || in->sin_addr.s_addr != htonl(INADDR_ANY);
-	}
-	if (ss->ss_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
-		return in6->sin6_port != 0 || memcmp(&in6->sin6_addr, zero, 16) != 0;
-	}
-	return false;
-}
-
 int shim_prepare(const struct target *t, int fd, const struct sockaddr *sa, socklen_t len,
 		 struct sockaddr_storage *out)
 {
@@ -322,49 +307,20 @@ int shim_prepare(const struct target *t, int fd, const struct sockaddr *sa, sock
 int shim_prepare_auth(const struct target *t, int fd, const struct sockaddr *sa, socklen_t len,
 		      struct sockaddr_storage *out, uint8_t *tag)
 {
-	struct sockaddr_storage local;
-	socklen_t tlen, llen = sizeof local;
-	struct tcp_info ti;
-	char txt[INET6_ADDRSTRLEN];
+	char txt[INET6_ADDRSTRLEN] = "?";
+	enum dial_pass why;
 	struct ipaddr a;
-	uint16_t port;
-	int type = 0, valid, err, saved = errno;
-	bool bound = false;
+	uint16_t port = 0;
+	int rc, err, saved = errno;
 
 	shim_in_shim = 1;
-	tlen = sizeof type;
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) != 0 || type != SOCK_STREAM ||
-	    len > sizeof *out)
-		goto pass;
-	/* A socket already connecting or connected (a second connect() to
-	 * learn the result of a non-blocking one) needs no new rendezvous:
-	 * the kernel answers EALREADY/EISCONN without using the address. */
-	tlen = sizeof ti;
-	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tlen) == 0 && ti.tcpi_state != TCP_CLOSE)
-		goto pass;
-	/* a v4-mapped destination on an IPV6_V6ONLY socket: the kernel
-	 * refuses it, so no server may be launched for it */
-	if (sa->sa_family == AF_INET6 &&
-	    IN6_IS_ADDR_V4MAPPED(&((const struct sockaddr_in6 *)sa)->sin6_addr)) {
-		int v6only = 0;
-		tlen = sizeof v6only;
-		if (getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &tlen) == 0 && v6only)
-			goto pass;
-	}
-	if (getsockname(fd, (struct sockaddr *)&local, &llen) == 0) {
-		if (local.ss_family != sa->sa_family)
-			goto pass;      /* the kernel has an error for that */
-		bound = is_bound(&local, llen);
-	}
-	if (addr_from_sockaddr(sa, len, &a, &port) != 0)
-		goto pass;
-	addr_str(&a, txt, sizeof txt);
 	if (t->auth)
 		pthread_once(&auth_once, load_auth);
-	valid = client_rendezvous_auth(t, sa, len, bound ? (struct sockaddr *)&local : NULL,
-				       bound ? llen : 0, 0, auth_fn, tag);
-	if (valid < 0) {
-		err = errno;
+	rc = dial_prepare(t, fd, sa, len, auth_fn, out, tag, &why);
+	err = errno;
+	if (rc != 1 && addr_from_sockaddr(sa, len, &a, &port) == 0)
+		addr_str(&a, txt, sizeof txt);
+	if (rc < 0) {
 		debug_msg("target %s: rendezvous with %s port %u failed: %s", t->name, txt,
 			  t->rendezvous, strerror(err));
 		if (__atomic_exchange_n(&rdv_failure_logged, 1, __ATOMIC_RELAXED) == 0)
@@ -375,14 +331,10 @@ int shim_prepare_auth(const struct target *t, int fd, const struct sockaddr *sa,
 		errno = err;
 		return -1;
 	}
-	memcpy(out, sa, len);
-	sockaddr_set_port((struct sockaddr *)out, (uint16_t)valid);
-	debug_msg("target %s: %s port %u -> valid port %d", t->name, txt, port, valid);
+	if (rc == 0)
+		debug_msg("target %s: %s port %u -> valid port %d", t->name, txt, port,
+			  sockaddr_port((struct sockaddr *)out));
 	shim_in_shim = 0;
 	errno = saved;
-	return 0;
-pass:
-	shim_in_shim = 0;
-	errno = saved;
-	return 1;
+	return rc;
 }
