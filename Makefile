@@ -15,6 +15,9 @@ BINDIR  ?= $(PREFIX)/bin
 SBINDIR ?= $(PREFIX)/sbin
 LIBDIR  ?= $(PREFIX)/lib
 MANDIR  ?= $(PREFIX)/share/man
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+VERSION := 1.0.0
 SYSCONFDIR ?= /etc
 DESTDIR ?=
 
@@ -25,7 +28,7 @@ Q       := $(if $(V),,@)
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes
 HARDEN  := -fstack-protector-strong -fPIC
-CPPFLAGS += -D_GNU_SOURCE -Icommon -DSYSCONFDIR='"$(SYSCONFDIR)"' -DLIBDIR='"$(LIBDIR)"'
+CPPFLAGS += -D_GNU_SOURCE -Icommon -Iinclude -DSYSCONFDIR='"$(SYSCONFDIR)"' -DLIBDIR='"$(LIBDIR)"'
 ifeq ($(SANITIZE),1)
 # a separate build directory, so the release build is never clobbered
 B       := build-san
@@ -59,10 +62,16 @@ HELPER_BIN   := $(HELPER_SRC:tests/helpers/%.c=$(B)/%)
 
 PROGRAMS := $(B)/scrambled $(B)/scramblectl $(B)/scramble $(B)/scramble-connect
 LIBS     := $(B)/libscramble.so $(B)/libscramble-conf.so
+# the embedding API (include/scramble.h, scramble(3)): a library of its own,
+# so that a program linking it does not interpose connect()
+API_SONAME := libscramble-api.so.1
+API_LIB  := $(B)/$(API_SONAME)
+EXAMPLE_BIN := $(patsubst contrib/examples/%.c,$(B)/examples/%,$(wildcard contrib/examples/*.c))
 
-all: $(PROGRAMS) $(LIBS) $(HELPER_BIN) $(UNIT_BIN)
+all: $(PROGRAMS) $(LIBS) $(API_LIB) $(B)/libscramble-api.so $(B)/pkgconfig/scramble.pc \
+	$(EXAMPLE_BIN) $(HELPER_BIN) $(UNIT_BIN)
 
-$(B)/%.o: %.c $(wildcard common/*.h daemon/*.h preload/*.h)
+$(B)/%.o: %.c $(wildcard common/*.h daemon/*.h preload/*.h include/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
@@ -115,6 +124,33 @@ $(B)/shimobj/preload/confload.o: preload/confload.c
 	@echo "  CC      $< (shim)"
 	$(Q)$(CC) $(CPPFLAGS) $(SHIM_CFLAGS) -c -o $@ $<
 
+# Every object of common/ (position-independent already); the version
+# script exports scramble_* and nothing else.
+$(API_LIB): $(COMMON_OBJ) common/libscramble-api.map
+	@echo "  LD      $@"
+	$(Q)$(CC) -shared $(LDFLAGS) $(SANLD) -Wl,-soname,$(API_SONAME) \
+		-Wl,--version-script=common/libscramble-api.map -o $@ $(COMMON_OBJ) $(CONFUSE_LIBS) $(SODIUM_LIBS)
+
+$(B)/libscramble-api.so: $(API_LIB)
+	$(Q)ln -sf $(API_SONAME) $@
+
+# scramble.pc for the build tree (tests, examples) and for installing
+define make_pc
+	@mkdir -p $(dir $@)
+	$(Q)sed -e 's|@PREFIX@|$(1)|; s|@LIBDIR@|$(2)|; s|@INCLUDEDIR@|$(3)|; s|@VERSION@|$(VERSION)|' $< > $@
+endef
+$(B)/pkgconfig/scramble.pc: contrib/scramble.pc.in Makefile
+	$(call make_pc,$(CURDIR),$(CURDIR)/$(B),$(CURDIR)/include)
+$(B)/install/scramble.pc: contrib/scramble.pc.in Makefile
+	$(call make_pc,$(PREFIX),$(LIBDIR),$(INCLUDEDIR))
+
+# The examples are built the way a user's program is: through pkg-config.
+$(B)/examples/%: contrib/examples/%.c include/scramble.h $(B)/libscramble-api.so $(B)/pkgconfig/scramble.pc
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(EXE_LDFLAGS) $(LDFLAGS) -o $@ $< -Wl,-rpath,'$$ORIGIN/..' \
+		$$(PKG_CONFIG_PATH=$(CURDIR)/$(B)/pkgconfig pkg-config --cflags --libs scramble)
+
 # test_daemon_* include daemon sources directly
 $(B)/unit/%: tests/unit/%.c $(B)/libcommon.a tests/unit/unit.h $(wildcard daemon/*.c daemon/*.h)
 	@mkdir -p $(dir $@)
@@ -166,12 +202,16 @@ demo-ssh: deps
 	@$(MAKE) --no-print-directory all
 	@contrib/demo-ssh
 
-install: all
+install: all $(B)/install/scramble.pc
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
-		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(B)/scrambled $(B)/scramblectl $(DESTDIR)$(SBINDIR)/
 	install -m 0755 $(B)/scramble $(B)/scramble-connect $(DESTDIR)$(BINDIR)/
-	install -m 0644 $(LIBS) $(DESTDIR)$(LIBDIR)/
+	install -m 0644 $(LIBS) $(API_LIB) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(API_SONAME) $(DESTDIR)$(LIBDIR)/libscramble-api.so
+	install -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man3
+	install -m 0644 include/scramble.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 0644 $(B)/install/scramble.pc $(DESTDIR)$(PKGCONFIGDIR)/
 	for m in contrib/man/*.[1-8]; do \
 		[ -e "$$m" ] || continue; \
 		s=$${m##*.}; install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man$$s/; \

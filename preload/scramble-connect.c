@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "addr.h"
-#include "client.h"
+#include "api_internal.h"
 #include "config.h"
 #include "targets.h"
 
@@ -51,58 +51,38 @@ static int load_targets(const char *path, struct target_set *ts)
 	return rc;
 }
 
-/* Connect to one resolved address, through a rendezvous if it is a target.
+/* Connect to one resolved address: through a rendezvous if it is a target
+ * (api_connect, the body of scramble_connect(3)), directly otherwise.
  * Returns the socket or -1 (message printed). */
-static int write_all(int fd, const char *buf, size_t n);
-
 static int dial(const struct target_set *ts, const struct addrinfo *ai, const char *host,
 		const char *port)
 {
-	struct sockaddr_storage ss;
 	struct ipaddr a;
 	uint16_t p;
-	const struct target *t = NULL;
+	const struct target *t;
 	char txt[INET6_ADDRSTRLEN];
-	uint8_t tag[AUTH_TAG_BYTES];
-	int fd = -1, valid;
+	int fd, rc;
 
-	if (ai->ai_addrlen > sizeof ss ||
-	    addr_from_sockaddr(ai->ai_addr, ai->ai_addrlen, &a, &p) != 0)
+	if (addr_from_sockaddr(ai->ai_addr, ai->ai_addrlen, &a, &p) != 0)
 		return -1;
 	addr_str(&a, txt, sizeof txt);
-	memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
 	t = target_set_find(ts, &a, p);
-	if (t != NULL) {
-		if (t->auth && auth_init() < 0) {
-			fprintf(stderr, "scramble-connect: libsodium cannot be initialised\n");
-			return -1;
-		}
-		/* auth = yes: protocol v2, the authenticator goes first */
-		valid = client_rendezvous_auth(t, ai->ai_addr, ai->ai_addrlen, NULL, 0, 0,
-					       auth_client, tag);
-		if (valid < 0) {
-			fprintf(stderr, "scramble-connect: %s (%s) port %s: rendezvous on port %u failed: %s\n",
-				host, txt, port, t->rendezvous, strerror(errno));
-			return -1;
-		}
-		sockaddr_set_port((struct sockaddr *)&ss, (uint16_t)valid);
-	}
 	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		fprintf(stderr, "scramble-connect: socket: %s\n", strerror(errno));
 		return -1;
 	}
-	while (connect(fd, (struct sockaddr *)&ss, ai->ai_addrlen) != 0) {
-		if (errno == EINTR)
-			continue;
-		fprintf(stderr, "scramble-connect: %s (%s) port %d: %s\n", host, txt,
-			sockaddr_port((struct sockaddr *)&ss), strerror(errno));
-		close(fd);
-		return -1;
-	}
-	if (t != NULL && t->auth && write_all(fd, (const char *)tag, sizeof tag) != 0) {
-		fprintf(stderr, "scramble-connect: %s (%s) port %d: sending the authenticator: %s\n",
-			host, txt, sockaddr_port((struct sockaddr *)&ss), strerror(errno));
+	do
+		rc = t ? api_connect(fd, ai->ai_addr, ai->ai_addrlen, t)
+		       : connect(fd, ai->ai_addr, ai->ai_addrlen);
+	while (rc != 0 && errno == EINTR && !t);
+	if (rc != 0) {
+		if (t)
+			fprintf(stderr, "scramble-connect: %s (%s) port %s: through rendezvous port %u: %s\n",
+				host, txt, port, t->rendezvous, strerror(errno));
+		else
+			fprintf(stderr, "scramble-connect: %s (%s) port %s: %s\n", host, txt, port,
+				strerror(errno));
 		close(fd);
 		return -1;
 	}
