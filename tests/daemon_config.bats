@@ -110,3 +110,27 @@ s=socket.socket(); s.bind(("127.0.0.1",int(sys.argv[1]))); s.listen(1); time.sle
 	run "$B/scrambled" extra-arg
 	assert_failure 2
 }
+
+@test "mode = \"embedded\": scrambled leaves the section to a program (no listener, no log)" {
+	local port
+	port=$(free_port)
+	sd_conf
+	cat >>"$T/c.conf" <<CONF
+service "emb" {
+  listen = { "127.0.0.1:$port" }
+  table = "t"
+  mode = "embedded"
+}
+CONF
+	run "$B/scrambled" -t -c "$T/c.conf"
+	assert_success
+	sd_start
+	log_has 'listening service=echo '
+	! log_has 'service=emb'
+	not_listening "$port"
+	# the same section with a command is refused: a program serves it
+	sed -i 's|  mode = "embedded"|  mode = "embedded"\n  command = "/bin/cat"|' "$T/c.conf"
+	run "$B/scrambled" -t -c "$T/c.conf"
+	assert_failure 2
+	assert_output --regexp "$T/c\.conf:[0-9]+: service \"emb\": mode embedded takes no command"
+}

@@ -117,6 +117,8 @@ static void test_errors(void)
 	       "s.conf:2: service \"s\": mode exec needs a command");
 	expect(T "service \"s\" {\n listen = { \"127.0.0.1:1\" }\n table = \"t\"\n mode = \"forward\"\n}\n",
 	       "mode forward needs a backend");
+	expect(T "service \"s\" {\n listen = { \"127.0.0.1:1\" }\n table = \"t\"\n mode = \"embedded\"\n backend = \"127.0.0.1:5\"\n}\n",
+	       "s.conf:2: service \"s\": mode embedded takes no command and no backend");
 	expect(T "service \"s\" {\n listen = { \"127.0.0.1:1\" }\n table = \"t\"\n command = \"x %s\"\n}\n",
 	       "s.conf:5: service \"s\": command may use only %p, %a and %%");
 	expect(T "service \"s\" {\n listen = { \"127.0.0.1:1\" }\n table = \"t\"\n command = \"x\"\n offsets = { \"minute\" }\n}\n",
@@ -161,6 +163,23 @@ static void test_errors(void)
 	config_errors_free(&e);
 }
 
+/* mode = "embedded": no command needed, auth allowed, the name says so */
+static void test_embedded(void)
+{
+	struct config_errors e = { 0 };
+	struct config *c = parse(T "service \"s\" {\n listen = { \"127.0.0.1:1\" }\n table = \"t\"\n"
+				 " mode = \"embedded\"\n auth = yes\n key = \"/k\"\n}\n", &e);
+	CHECK(c != NULL);
+	CHECK_EQ(e.n, 0);
+	if (c) {
+		CHECK_EQ(c->services[0].mode, MODE_EMBEDDED);
+		CHECK_STR(mode_name(c->services[0].mode), "embedded");
+		CHECK(c->services[0].command == NULL);
+	}
+	config_errors_free(&e);
+	config_free(c);
+}
+
 static void test_all_errors_reported(void)
 {
 	struct config_errors e = { 0 };
@@ -192,6 +211,7 @@ int main(void)
 {
 	test_spec_example();
 	test_errors();
+	test_embedded();
 	test_all_errors_reported();
 	test_load_file();
 	return unit_done();
