@@ -13,6 +13,8 @@ teardown() { common_teardown; }
 
 PROGS=(scrambled scramblectl scramble scramble-connect)
 SOLIBS=(libscramble.so libscramble-conf.so)
+# the embedding API: exports limited by a version script, not by -fvisibility
+APILIB=libscramble-api.so.1
 
 # each FILE...: fail unless every named built file exists
 exist() {
@@ -40,17 +42,17 @@ full_relro() {
 }
 
 @test "programs and shared objects have full RELRO (GNU_RELRO and BIND_NOW)" {
-	exist "${PROGS[@]}" "${SOLIBS[@]}"
+	exist "${PROGS[@]}" "${SOLIBS[@]}" "$APILIB"
 	local f
-	for f in "${PROGS[@]}" "${SOLIBS[@]}"; do
+	for f in "${PROGS[@]}" "${SOLIBS[@]}" "$APILIB"; do
 		full_relro "$B/$f" || fail "$f is not full RELRO"
 	done
 }
 
 @test "no executable stack, no text relocations, no RPATH or RUNPATH" {
-	exist "${PROGS[@]}" "${SOLIBS[@]}"
+	exist "${PROGS[@]}" "${SOLIBS[@]}" "$APILIB"
 	local f
-	for f in "${PROGS[@]}" "${SOLIBS[@]}"; do
+	for f in "${PROGS[@]}" "${SOLIBS[@]}" "$APILIB"; do
 		run readelf -lW "$B/$f"
 		assert_output --regexp 'GNU_STACK +(0x[0-9a-f]+ +){5}RW '
 		run readelf -dW "$B/$f"
@@ -59,17 +61,17 @@ full_relro() {
 }
 
 @test "stack protector: every file calls __stack_chk_fail" {
-	exist "${PROGS[@]}" "${SOLIBS[@]}"
+	exist "${PROGS[@]}" "${SOLIBS[@]}" "$APILIB"
 	local f
-	for f in "${PROGS[@]}" "${SOLIBS[@]}"; do
+	for f in "${PROGS[@]}" "${SOLIBS[@]}" "$APILIB"; do
 		nm -D "$B/$f" | grep -q ' U __stack_chk_fail' || fail "$f: no stack protector"
 	done
 }
 
 @test "_FORTIFY_SOURCE: every file uses the checked libc functions" {
-	exist "${PROGS[@]}" "${SOLIBS[@]}"
+	exist "${PROGS[@]}" "${SOLIBS[@]}" "$APILIB"
 	local f
-	for f in "${PROGS[@]}" "${SOLIBS[@]}"; do
+	for f in "${PROGS[@]}" "${SOLIBS[@]}" "$APILIB"; do
 		nm -D "$B/$f" | grep -Eq ' U __[a-z]+_chk(@|$)' || fail "$f: no __*_chk symbols"
 	done
 }
@@ -84,9 +86,9 @@ cu_producers() {
 }
 
 @test "every compilation unit of ours was built with -O2 and -fstack-protector-strong" {
-	exist "${PROGS[@]}" "${SOLIBS[@]}"
+	exist "${PROGS[@]}" "${SOLIBS[@]}" "$APILIB"
 	local f n=0 src flags
-	for f in "${PROGS[@]}" "${SOLIBS[@]}"; do
+	for f in "${PROGS[@]}" "${SOLIBS[@]}" "$APILIB"; do
 		while IFS=$'\t' read -r src flags; do
 			case "$src" in common/*|daemon/*|preload/*) ;; *) continue ;; esac
 			n=$((n + 1))
@@ -169,10 +171,26 @@ cu_producers() {
 }
 
 @test "no sanitizer runtime in the release build" {
-	exist "${PROGS[@]}" "${SOLIBS[@]}"
+	exist "${PROGS[@]}" "${SOLIBS[@]}" "$APILIB"
 	local f
-	for f in "${PROGS[@]}" "${SOLIBS[@]}"; do
+	for f in "${PROGS[@]}" "${SOLIBS[@]}" "$APILIB"; do
 		run nm -D "$B/$f"
 		refute_output --regexp '__(asan|ubsan)_'
 	done
+}
+
+@test "libscramble-api exports exactly the functions of scramble.h, and no hook" {
+	exist "$APILIB"
+	run nm -D --defined-only "$B/$APILIB"
+	assert_success
+	local syms want
+	syms=$(awk '$2 == "T" { print $NF }' <<<"$output" | sed 's/@.*//' | sort -u)
+	want=$(grep -oE '^(int|void|unsigned|struct scramble_[a-z]+ \*)[ ]*(scramble_[a-z_]+)\(' "$TOP/include/scramble.h" |
+		grep -oE 'scramble_[a-z_]+\($' | tr -d '(' | sort -u)
+	echo "exported: $syms"
+	echo "declared: $want"
+	[ "$(wc -l <<<"$want")" -ge 20 ] || fail "header parse found too few functions"
+	[ "$syms" = "$want" ] || fail "exports differ from the header"
+	run awk '$2 != "T" && $2 != "A" { print }' <<<"$(nm -D --defined-only "$B/$APILIB")"
+	assert_output ""
 }
