@@ -2,6 +2,7 @@
  * parses the syntax; every value is then checked here, and every problem
  * is collected as "FILE:LINE: problem" so a check can report them all. */
 #include <confuse.h>
+#include <pthread.h>
 #include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -113,9 +114,11 @@ struct ctx {
 	const char *kind, *title;   /* section being converted */
 };
 
-/* libconfuse has no user pointer on its error callback; parsing is
- * serialised by the callers (one thread, or pthread_once in the shim). */
+/* libconfuse has no user pointer on its error callback, and its lexer
+ * keeps global state: parsing is serialised here, so that the embedding
+ * API's loaders may be called from any thread. */
 static struct ctx *cur_ctx;
+static pthread_mutex_t parse_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void confuse_error(cfg_t *cfg, const char *fmt, va_list ap)
 {
@@ -542,9 +545,15 @@ struct config *config_parse_buf(const char *buf, size_t len, const char *name,
 		config_errors_add(errs, "%s: out of memory", name);
 		goto out;
 	}
+	if (pthread_mutex_lock(&parse_lock) != 0) {
+		config_errors_add(errs, "%s: cannot lock the parser", name);
+		goto out;
+	}
 	cur_ctx = &c;
 	cfg_set_error_function(cfg, confuse_error);
 	int rc = cfg_parse_buf(cfg, text);
+	cur_ctx = NULL;
+	(void)pthread_mutex_unlock(&parse_lock);
 	if (rc != CFG_SUCCESS) {
 		if (errs->n == before)
 			config_errors_add(errs, "%s: syntax error", name);
@@ -562,7 +571,6 @@ struct config *config_parse_buf(const char *buf, size_t len, const char *name,
 		cf = NULL;
 	}
 out:
-	cur_ctx = NULL;
 	if (cfg)
 		cfg_free(cfg);
 	linefind_free(&c.lf);

@@ -17,6 +17,8 @@
  *   may live in one process.  A target is read-only once set up: any
  *   number of threads may call scramble_connect() with it at once.  A
  *   service is used by one thread at a time (the caller's event loop).
+ *   The loaders may be called from any thread (the configuration parser,
+ *   libconfuse, is serialised inside).
  * - Nothing here touches signal dispositions, installs handlers, forks or
  *   writes to stdout/stderr; every descriptor made is close-on-exec.
  *
