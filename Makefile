@@ -126,10 +126,13 @@ $(B)/shimobj/preload/confload.o: preload/confload.c
 
 # Every object of common/ (position-independent already); the version
 # script exports scramble_* and nothing else.
-$(API_LIB): $(COMMON_OBJ) common/libscramble-api.map
+# (not the daemon's logger: the library writes nothing; -z defs proves
+# nothing it needs is missing)
+API_OBJ := $(filter-out $(B)/common/log.o,$(COMMON_OBJ))
+$(API_LIB): $(API_OBJ) common/libscramble-api.map
 	@echo "  LD      $@"
-	$(Q)$(CC) -shared $(LDFLAGS) $(SANLD) -Wl,-soname,$(API_SONAME) \
-		-Wl,--version-script=common/libscramble-api.map -o $@ $(COMMON_OBJ) $(CONFUSE_LIBS) $(SODIUM_LIBS)
+	$(Q)$(CC) -shared $(LDFLAGS) $(SANLD) -Wl,-z,defs -Wl,-soname,$(API_SONAME) \
+		-Wl,--version-script=common/libscramble-api.map -o $@ $(API_OBJ) $(CONFUSE_LIBS) $(SODIUM_LIBS)
 
 $(B)/libscramble-api.so: $(API_LIB)
 	$(Q)ln -sf $(API_SONAME) $@
@@ -141,8 +144,10 @@ define make_pc
 endef
 $(B)/pkgconfig/scramble.pc: contrib/scramble.pc.in Makefile
 	$(call make_pc,$(CURDIR),$(CURDIR)/$(B),$(CURDIR)/include)
-$(B)/install/scramble.pc: contrib/scramble.pc.in Makefile
+# (made by every install: PREFIX may differ from the last one)
+$(B)/install/scramble.pc: contrib/scramble.pc.in FORCE
 	$(call make_pc,$(PREFIX),$(LIBDIR),$(INCLUDEDIR))
+FORCE:
 
 # The examples are built the way a user's program is: through pkg-config.
 $(B)/examples/%: contrib/examples/%.c include/scramble.h $(B)/libscramble-api.so $(B)/pkgconfig/scramble.pc
@@ -273,4 +278,4 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@SCRAMBLE_BUILD=$(CURDIR)/$(B) tests/bench/run
 
-.PHONY: all deps check demo demo-ssh install clean fuzz fuzz-build bench
+.PHONY: FORCE all deps check demo demo-ssh install clean fuzz fuzz-build bench

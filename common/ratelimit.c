@@ -1,6 +1,12 @@
 /* Per-source rate limiting (see ratelimit.h). */
 #include <stdlib.h>
 #include <string.h>
+
+/* uthash must never exit(): this runs inside programs that embed the API.
+ * An add that runs out of memory leaves the entry out; the flag says so. */
+#define HASH_NONFATAL_OOM 1
+#define uthash_nonfatal_oom(obj) (added = false)
+
 #include "ratelimit.h"
 
 static void make_key(uint8_t key[17], const struct ipaddr *a)
@@ -32,7 +38,12 @@ bool rate_allow(struct rate_table *t, const struct ipaddr *a, uint64_t now,
 			return false;   /* no memory: refuse rather than launch */
 		memcpy(e->key, key, sizeof key);
 		e->win_start = now;
+		bool added = true;
 		HASH_ADD(hh, t->hash, key, sizeof e->key, e);
+		if (!added) {
+			free(e);
+			return false;   /* likewise */
+		}
 	}
 	if (e->deny_until > now)
 		return false;
