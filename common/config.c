@@ -521,6 +521,7 @@ struct config *config_parse_buf(const char *buf, size_t len, const char *name,
 	cfg_t *cfg = NULL;
 	char *text = NULL;
 	size_t before = errs->n;
+	bool locked = false;
 
 	if (memchr(buf, '\0', len)) {
 		config_errors_add(errs, "%s: contains a NUL byte", name);
@@ -540,20 +541,23 @@ struct config *config_parse_buf(const char *buf, size_t len, const char *name,
 		config_errors_add(errs, "%s:%d: '{' is never closed", name, unclosed);
 		goto out;
 	}
+	/* libconfuse's comment rules miscount lines: it sees none */
+	linefind_blank_comments(text, len);
+	/* from cfg_init to cfg_free: cfg_free also frees the lexer's buffer */
+	if (pthread_mutex_lock(&parse_lock) != 0) {
+		config_errors_add(errs, "%s: cannot lock the parser", name);
+		goto out;
+	}
+	locked = true;
 	cfg = cfg_init(root_opts, CFGF_NONE);
 	if (!cfg) {
 		config_errors_add(errs, "%s: out of memory", name);
-		goto out;
-	}
-	if (pthread_mutex_lock(&parse_lock) != 0) {
-		config_errors_add(errs, "%s: cannot lock the parser", name);
 		goto out;
 	}
 	cur_ctx = &c;
 	cfg_set_error_function(cfg, confuse_error);
 	int rc = cfg_parse_buf(cfg, text);
 	cur_ctx = NULL;
-	(void)pthread_mutex_unlock(&parse_lock);
 	if (rc != CFG_SUCCESS) {
 		if (errs->n == before)
 			config_errors_add(errs, "%s: syntax error", name);
@@ -573,6 +577,8 @@ struct config *config_parse_buf(const char *buf, size_t len, const char *name,
 out:
 	if (cfg)
 		cfg_free(cfg);
+	if (locked)
+		(void)pthread_mutex_unlock(&parse_lock);
 	linefind_free(&c.lf);
 	free(text);
 	return cf;

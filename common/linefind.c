@@ -153,3 +153,46 @@ int linefind_unclosed(const struct linefind *lf)
 	}
 	return depth > 0 ? open_line[depth - 1 < 64 ? depth - 1 : 63] : 0;
 }
+
+/* Past the string that starts at p (quote q, backslash escapes). */
+static char *skip_string(char *p, char *end, char q)
+{
+	for (p++; p < end && *p != q; p++)
+		if (*p == '\\' && p + 1 < end)
+			p++;
+	return p < end ? p + 1 : end;
+}
+
+static void blank(char *from, char *to)
+{
+	for (; from < to; from++)
+		if (*from != '\n')
+			*from = ' ';
+}
+
+void linefind_blank_comments(char *text, size_t len)
+{
+	char *p = text, *end = text + len;
+
+	while (p < end) {
+		char *s = p;
+		if (*p == '"' || *p == '\'') {
+			p = skip_string(p, end, *p);
+		} else if (*p == '#' || (*p == '/' && p + 1 < end && p[1] == '/')) {
+			while (p < end && *p != '\n')
+				p++;
+			blank(s, p);
+		} else if (*p == '/' && p + 1 < end && p[1] == '*') {
+			p += 2;
+			while (p + 1 < end && !(p[0] == '*' && p[1] == '/'))
+				p++;
+			p = p + 2 < end ? p + 2 : end;
+			blank(s, p);
+		} else if (strchr(" \t\r\n{}=,()", *p)) {
+			p++;
+		} else {   /* a word: a // inside it is no comment */
+			while (p < end && !strchr(" \t\r\n{}=,()\"#", *p))
+				p++;
+		}
+	}
+}

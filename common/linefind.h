@@ -30,6 +30,11 @@ int linefind_key(const struct linefind *lf, const char *kind, const char *title,
 
 
 
+/* Overwrite every comment of text (len bytes) with spaces, newlines
+ * kept, strings untouched.  libconfuse counts the lines of comments wrong
+ * (a # line as three): the parser gets text without any. */
+void linefind_blank_comments(char *text, size_t len);
+
 /* Line of a '{' that is never closed (libconfuse accepts a section cut
  * off at the end of the file), or 0. */
 int linefind_unclosed(const struct linefind *lf);

@@ -163,6 +163,22 @@ static void test_errors(void)
 	config_errors_free(&e);
 }
 
+/* libconfuse's own syntax errors name the right line after comments of
+ * every kind (it counted a # line as three); strings that hold comment
+ * characters are left alone */
+static void test_comment_lines(void)
+{
+	expect("# one\n// two\n/* three\n four */\n" T "service \"s\" { listen = = 1 }\n",
+	       "s.conf:6: unexpected token");
+	struct config_errors e = { 0 };
+	struct config *c = parse("table \"t\" { file = \"/x#y//z/*w*/\" } # end\n", &e);
+	CHECK(c != NULL);
+	if (c)
+		CHECK_STR(c->tables[0].file, "/x#y//z/*w*/");
+	config_errors_free(&e);
+	config_free(c);
+}
+
 /* mode = "embedded": no command needed, auth allowed, the name says so */
 static void test_embedded(void)
 {
@@ -212,6 +228,7 @@ int main(void)
 	test_spec_example();
 	test_errors();
 	test_embedded();
+	test_comment_lines();
 	test_all_errors_reported();
 	test_load_file();
 	return unit_done();
