@@ -62,7 +62,7 @@ struct scramble_target *scramble_target_load(const char *path, const char *name,
 	c = config_load(path, &errs);
 	if (c == NULL) {
 		api_err_conf(err, errlen, &errs);
-		errno = EINVAL;
+		errno = access(path, F_OK) != 0 ? ENOENT : EINVAL;
 		return NULL;
 	}
 	t = find_target(c, name);

@@ -203,7 +203,7 @@ struct scramble_service *scramble_service_load(const char *path, const char *nam
 	c = config_load(path, &errs);
 	if (c == NULL) {
 		api_err_conf(err, errlen, &errs);
-		errno = EINVAL;
+		errno = access(path, F_OK) != 0 ? ENOENT : EINVAL;
 		return NULL;
 	}
 	sc = config_find_service(c, name);

@@ -66,7 +66,8 @@ struct scramble_target *scramble_target_new(const char *name, uint16_t rendezvou
  * default /etc/scramble/scramble.conf), with its table and key files.
  * name NULL: the file's only target.  The file must pass the same trust
  * checks as for the shim (owner root or the caller, not group/world
- * writable).  NULL with errno and err "FILE:LINE: problem". */
+ * writable).  NULL with errno (ENOENT: no such file or section; EINVAL:
+ * refused) and err "FILE:LINE: problem". */
 struct scramble_target *scramble_target_load(const char *path, const char *name, char *err,
 					     size_t errlen);
 
@@ -125,7 +126,8 @@ struct scramble_service *scramble_service_new(const char *name, uint16_t lo, uin
  * connect_timeout, guard, allow, max_pending, per_source, rate, deny_time,
  * auth, key); mode = "embedded" marks a section that scrambled leaves to a
  * program.  NULL with errno and err ("FILE:LINE: problem", or the address
- * that cannot be bound). */
+ * that cannot be bound); errno ENOENT (no such file or section), EINVAL
+ * (name NULL, or the file refused) or what bind(2) said. */
 struct scramble_service *scramble_service_load(const char *path, const char *name, char *err,
 					       size_t errlen);
 
