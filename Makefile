@@ -217,6 +217,10 @@ install: all $(B)/install/scramble.pc
 	install -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man3
 	install -m 0644 include/scramble.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 0644 $(B)/install/scramble.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	# man scramble_connect and the like: one-line pages pointing to scramble(3)
+	for f in $$(grep -E '^[a-z]' include/scramble.h | grep -oE 'scramble_[a-z_]+\(' | tr -d '('); do \
+		echo '.so man3/scramble.3' > $(DESTDIR)$(MANDIR)/man3/$$f.3 || exit 1; \
+	done
 	for m in contrib/man/*.[1-8]; do \
 		[ -e "$$m" ] || continue; \
 		s=$${m##*.}; install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man$$s/; \

@@ -13,14 +13,18 @@
  *   the loaders also write a one-line reason naming the file and line to
  *   err (errlen bytes, may be NULL/0).
  * - The types are opaque; objects are created and freed by this API only.
- * - The library keeps no global state: any number of targets and services
- *   may live in one process.  A target is read-only once set up: any
+ * - No object shares state with another: any number of targets and
+ *   services may live in one process (the only process-wide thing is a
+ *   lock around the configuration parser).  A target is read-only once set up: any
  *   number of threads may call scramble_connect() with it at once.  A
  *   service is used by one thread at a time (the caller's event loop).
  *   The loaders may be called from any thread (the configuration parser,
  *   libconfuse, is serialised inside).
  * - Nothing here touches signal dispositions, installs handlers, forks or
- *   writes to stdout/stderr; every descriptor made is close-on-exec.
+ *   writes to stdout/stderr; every descriptor the library keeps is
+ *   close-on-exec (a connection it hands back gets the flags asked for).
+ * - path NULL in a loader means /etc/scramble/scramble.conf (the
+ *   SCRAMBLE_CONF variable is the shim's, not read here).
  *
  * The secret: a table, a bijection over the port range [lo, hi] that maps
  * each decoy port to an intermediate port (the file format of scramblectl
@@ -40,10 +44,8 @@ extern "C" {
 #define SCRAMBLE_API_VERSION 1
 
 /* Offsets added to the table's port (SPEC section 4). */
-#ifndef SCRAMBLE_OFF_HOUR
 #define SCRAMBLE_OFF_HOUR   0x1u  /* add the current UTC hour */
 #define SCRAMBLE_OFF_OCTET  0x2u  /* subtract the client's last address byte */
-#endif
 
 #define SCRAMBLE_KEY_BYTES 32     /* protocol v2 key (scramblectl keygen) */
 
@@ -57,8 +59,9 @@ struct scramble_target;
  * authenticator and in messages, 1..255 bytes); rendezvous: the server's
  * rendezvous port; table: hi - lo + 1 entries, table[d - lo] being the
  * intermediate port of decoy d, a permutation of [lo, hi] (copied).
- * Offsets none, timeout 5 s, no key.  NULL with errno EINVAL (bad
- * argument or table) or ENOMEM. */
+ * Offsets none, timeout 5 s, no key.  With a key (protocol v2) only the
+ * table's range is used, not its pairs, nor the offsets.  NULL with errno
+ * EINVAL (bad argument or table) or ENOMEM. */
 struct scramble_target *scramble_target_new(const char *name, uint16_t rendezvous, uint16_t lo,
 					    uint16_t hi, const uint16_t *table);
 
@@ -79,7 +82,9 @@ int scramble_target_set_offsets(struct scramble_target *t, unsigned offsets);
 int scramble_target_set_timeout(struct scramble_target *t, unsigned seconds);
 
 /* Use protocol v2 with this key: the target then accepts only v2 answers
- * and proves itself on the valid port.  0, or -1 EINVAL/ENOSYS. */
+ * and proves itself on the valid port; the service's name must be the
+ * target's.  0, or -1 EINVAL (NULL) / ENOSYS (libsodium cannot be
+ * initialised). */
 int scramble_target_set_key(struct scramble_target *t, const uint8_t key[SCRAMBLE_KEY_BYTES]);
 
 /* Free a target (NULL is fine).  No call may be using it. */
@@ -87,7 +92,8 @@ void scramble_target_free(struct scramble_target *t);
 
 /* Connect the TCP socket fd (AF_INET or AF_INET6, not yet connected) to
  * the service at sa: rendezvous with sa's address on the target's
- * rendezvous port (sa's own port is not used), compute the valid port,
+ * rendezvous port (sa's own port is not used, nor a loaded target's host
+ * and port keys, which are the shim's), compute the valid port,
  * connect fd there.  The rendezvous is made on a socket of its own,
  * bound to fd's local address if fd is bound, and is bounded by the
  * target's timeout; it is synchronous even if fd is non-blocking.
@@ -96,7 +102,8 @@ void scramble_target_free(struct scramble_target *t);
  * without key gets -1 EINPROGRESS from the final connect, as connect(2)
  * would give; with a key the authenticator must be written first, so the
  * call waits (bounded by the timeout) and returns 0 connected.
- * errno: EBADF/ENOTSOCK (fd), EFAULT/EINVAL (NULL or short sa, NULL t),
+ * errno: EBADF/ENOTSOCK (fd), EFAULT (sa NULL), EINVAL (t NULL, len too
+ * short or too long for sa's family),
  * EAFNOSUPPORT (sa not AF_INET/AF_INET6 or not fd's family), EPROTOTYPE
  * (fd is not SOCK_STREAM), EISCONN/EALREADY (fd connected or connecting),
  * ECONNREFUSED (no rendezvous answer, or an answer that is not a decoy of
@@ -116,7 +123,8 @@ struct scramble_service;
  * scramble_target_new.  The defaults are those of a service section of
  * scramble.conf(5): offsets none, connect_timeout 60 s, guard 2 s,
  * max_pending 16, per_source 4, rate 5 per 10 s (deny 60 s), every address
- * allowed, no key.  NULL with errno EINVAL or ENOMEM. */
+ * allowed, no key (the guard has no setter: a file's `guard` sets it).
+ * NULL with errno EINVAL or ENOMEM. */
 struct scramble_service *scramble_service_new(const char *name, uint16_t lo, uint16_t hi,
 					      const uint16_t *table);
 
@@ -124,8 +132,8 @@ struct scramble_service *scramble_service_new(const char *name, uint16_t lo, uin
  * default file), listening at once on its `listen` addresses.  Of the
  * section only the rendezvous settings are used (listen, table, offsets,
  * connect_timeout, guard, allow, max_pending, per_source, rate, deny_time,
- * auth, key); mode = "embedded" marks a section that scrambled leaves to a
- * program.  NULL with errno and err ("FILE:LINE: problem", or the address
+ * auth, key).  Any mode is taken, but only mode = "embedded" keeps
+ * scrambled from serving the same section too.  NULL with errno and err ("FILE:LINE: problem", or the address
  * that cannot be bound); errno ENOENT (no such file or section), EINVAL
  * (name NULL, or the file refused) or what bind(2) said. */
 struct scramble_service *scramble_service_load(const char *path, const char *name, char *err,
@@ -137,14 +145,15 @@ struct scramble_service *scramble_service_load(const char *path, const char *nam
 int scramble_service_listen(struct scramble_service *s, const struct sockaddr *sa,
 			    socklen_t len);
 
-/* The address of rendezvous listener i (0-based) into sa/len.  0, or -1
- * ENOENT (no such listener) / EINVAL. */
+/* The address of rendezvous listener i (0-based) into sa/len, truncated
+ * to *len as by getsockname(2), *len set to its full size.  0, or -1
+ * ENOENT (no such listener) / EINVAL (a NULL argument). */
 int scramble_service_address(const struct scramble_service *s, unsigned i, struct sockaddr *sa,
 			     socklen_t *len);
 
 /* Settings, each 0 or -1 EINVAL.  offsets as for targets; connect_timeout:
  * seconds a client has to come to its valid port (1..86400); the key as
- * for targets (both sides need it). */
+ * for targets (both sides need it; ENOSYS: libsodium unusable). */
 int scramble_service_set_offsets(struct scramble_service *s, unsigned offsets);
 int scramble_service_set_timeout(struct scramble_service *s, unsigned connect_timeout);
 int scramble_service_set_key(struct scramble_service *s, const uint8_t key[SCRAMBLE_KEY_BYTES]);
@@ -154,16 +163,18 @@ int scramble_service_set_key(struct scramble_service *s, const uint8_t key[SCRAM
 int scramble_service_allow(struct scramble_service *s, const char *cidr);
 
 /* Limits: pending rendezvous (clients not arrived yet) in all and per
- * address (0 = none); at most count rendezvous per address per window
- * seconds, else that address is refused for deny seconds (count 0 = no
- * rate limit).  0, or -1 EINVAL. */
+ * address (0 = no limit); at most count rendezvous per address per window
+ * seconds (1..86400), else that address is refused for deny seconds
+ * (count 0 = no rate limit, window then ignored).  0, or -1 EINVAL. */
 int scramble_service_set_limits(struct scramble_service *s, unsigned max_pending,
 				unsigned per_source, unsigned count, unsigned window,
 				unsigned deny);
 
-/* Each event (refused, rendezvous, intruder, auth failed, timeout,
- * arrived) as one line of text, "event key=value ...", the same words as
- * scrambled's log.  fn NULL: silence (the default). */
+/* Each event (refused, hold, rendezvous, abandoned, intruder, auth ok,
+ * auth failed, timeout, arrived) as one line of text, "event key=value
+ * ...", the same words as scrambled's log.  fn is called from inside
+ * scramble_service_accept() and must not call the API on this service.
+ * fn NULL: silence (the default). */
 typedef void (*scramble_log_fn)(void *arg, const char *line);
 void scramble_service_set_log(struct scramble_service *s, scramble_log_fn fn, void *arg);
 
@@ -182,7 +193,10 @@ int scramble_service_timeout(const struct scramble_service *s);
  * peer address is written to peer/peerlen if not NULL.  With a key, the
  * client's authenticator has been read and checked: the first byte the
  * caller reads is the client's own.  Call it until it returns -1 with
- * errno EAGAIN.  Other errno: EINVAL (s NULL or bad flags). */
+ * errno EAGAIN.  Other errno: EINVAL (s NULL or bad flags).  Failures
+ * inside (out of descriptors or memory while accepting a rendezvous or a
+ * client) are not returned: that rendezvous is refused or retried at the
+ * next call. */
 int scramble_service_accept(struct scramble_service *s, struct sockaddr *peer,
 			    socklen_t *peerlen, int flags);
 
