@@ -5,6 +5,10 @@
  * Sessions live in two hashes (by pid and by valid port) and one list; the
  * configuration is reference-counted per generation so that a SIGHUP reload
  * can replace it while older sessions keep the settings they started with.
+ * Each step of a rendezvous itself (admission, the offer of decoy, nonce
+ * and valid port, the line, the pinned listener, the one client, the
+ * authenticator) is common/server.c, which libscramble-api's services run
+ * too; the daemon adds the event loop, launching, watching and logging.
  *
  * Decisions where SPEC is silent (also for the README / man page):
  * - max_pending and per_source count sessions that have no client yet
