@@ -68,6 +68,7 @@ struct scramble_service {
 	struct conf_table table;      /* code-built */
 	struct config *file;          /* loaded: owns what conf points to */
 	int epfd;
+	int reserve;                  /* closed to accept-and-drop when out of fds */
 	struct rdv_listener listeners[MAX_LISTEN];
 	unsigned nlisteners;
 	struct pend *pends;
@@ -116,8 +117,13 @@ static struct scramble_service *service_alloc(void)
 	if (s == NULL)
 		return NULL;
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (s->epfd < 0) {
+	s->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (s->epfd < 0 || s->reserve < 0) {
+		int e = errno;
+		if (s->epfd >= 0)
+			close(s->epfd);
 		free(s);
+		errno = e;
 		return NULL;
 	}
 	s->ready_tail = &s->ready;
@@ -139,6 +145,7 @@ struct scramble_service *scramble_service_new(const char *name, uint16_t lo, uin
 	if (api_table_build(&s->table, name, lo, hi, table) < 0) {
 		int e = errno;
 		close(s->epfd);
+		close(s->reserve);
 		free(s);
 		errno = e;
 		return NULL;
@@ -536,6 +543,21 @@ static unsigned pending_from(const struct scramble_service *s, const struct ipad
 	return n;
 }
 
+/* Out of descriptors: accept and drop one connection with the reserve
+ * descriptor, so that the level-triggered listener does not keep the
+ * caller's loop spinning. */
+static void drop_one(struct scramble_service *s, int lfd)
+{
+	if (s->reserve < 0)
+		return;
+	close(s->reserve);
+	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd >= 0)
+		close(fd);
+	s->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	slog(s, "refused service=%s client=? reason=out-of-descriptors", s->conf.name);
+}
+
 static void on_rendezvous(struct scramble_service *s, struct rdv_listener *l)
 {
 	for (int i = 0; i < ACCEPT_BURST; i++) {
@@ -550,7 +572,9 @@ static void on_rendezvous(struct scramble_service *s, struct rdv_listener *l)
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			return;      /* EAGAIN; out of descriptors: the next call retries */
+			if (errno == EMFILE || errno == ENFILE)
+				drop_one(s, l->fd);
+			return;
 		}
 		if (addr_from_sockaddr((struct sockaddr *)&ss, len, &a, &port) < 0) {
 			close(fd);
@@ -591,6 +615,10 @@ static void on_valid(struct scramble_service *s, struct pend *p)
 		char as[64] = "?";
 		int c = server_accept_client(p->fd, &p->client, SOCK_NONBLOCK | SOCK_CLOEXEC, as,
 					     sizeof as);
+		if (c == -1 && (errno == EMFILE || errno == ENFILE)) {
+			refuse(s, p, "out-of-descriptors", 0);   /* else the listener spins */
+			return;
+		}
 		if (c == -1)
 			return;
 		if (c == -2) {
@@ -760,6 +788,8 @@ void scramble_service_free(struct scramble_service *s)
 	for (unsigned i = 0; i < s->nlisteners; i++)
 		close(s->listeners[i].fd);
 	close(s->epfd);
+	if (s->reserve >= 0)
+		close(s->reserve);
 	rate_free(&s->rate);
 	sodium_memzero(s->conf.key, sizeof s->conf.key);
 	if (s->file) {

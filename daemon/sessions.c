@@ -255,6 +255,13 @@ void session_on_valid(struct daemon *d, struct session *s)
 	for (int i = 0; i < 16 && s->vfd >= 0; i++) {
 		char as[64] = "?";
 		int c = server_accept_client(s->vfd, &s->client, SOCK_CLOEXEC, as, sizeof as);
+		if (c == -1 && (errno == EMFILE || errno == ENFILE)) {
+			/* the level-triggered listener would spin: give it up */
+			log_err("service=%s: out of file descriptors, session of %s ended", s->svc->name,
+				s->client_str);
+			session_kill(d, s);
+			return;
+		}
 		if (c == -1)
 			return;
 		if (c == -2) {

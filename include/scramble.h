@@ -194,9 +194,10 @@ int scramble_service_timeout(const struct scramble_service *s);
  * client's authenticator has been read and checked: the first byte the
  * caller reads is the client's own.  Call it until it returns -1 with
  * errno EAGAIN.  Other errno: EINVAL (s NULL or bad flags).  Failures
- * inside (out of descriptors or memory while accepting a rendezvous or a
- * client) are not returned: that rendezvous is refused or retried at the
- * next call. */
+ * inside are not returned: out of descriptors, the connection that cannot
+ * be accepted is dropped and its rendezvous refused (logged as refused
+ * reason=out-of-descriptors), so the descriptor does not stay readable;
+ * out of memory, that rendezvous is refused. */
 int scramble_service_accept(struct scramble_service *s, struct sockaddr *peer,
 			    socklen_t *peerlen, int flags);
 

@@ -1434,6 +1434,50 @@ static void test_refused(void)
 	scramble_service_free(s);
 }
 
+/* Out of descriptors: the rendezvous that cannot be accepted is dropped
+ * (its client sees the connection closed) and logged, so the service's
+ * descriptor does not stay readable and spin the caller's loop; once
+ * descriptors are free again the next rendezvous is served. */
+static void test_out_of_fds(void)
+{
+	uint16_t port;
+	struct scramble_service *s = svc_make("echo", LO, HI, tab, &port);
+	struct sockaddr_in sin;
+	socklen_t len = sin_make(&sin, "127.0.0.1", port);
+	struct rlimit old, low;
+	struct logbuf lb;
+	int fill[256], nfill = 0, c, fd;
+	char line[64];
+
+	log_init(&lb);
+	scramble_service_set_log(s, log_cb, &lb);
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK(c >= 0);
+	CHECK_EQ(connect(c, (struct sockaddr *)&sin, len), 0);   /* waits in the backlog */
+	CHECK_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = 256;
+	CHECK_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+	while (nfill < 256 && (fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
+		fill[nfill++] = fd;
+	CHECK_EQ(open("/dev/null", O_RDONLY | O_CLOEXEC), -1);
+	CHECK_EQ(errno, EMFILE);
+	errno = 0;
+	CHECK_EQ(scramble_service_accept(s, NULL, NULL, 0), -1);
+	CHECK_EQ(errno, EAGAIN);
+	struct pollfd p = { .fd = scramble_service_fd(s), .events = POLLIN };
+	CHECK_EQ(poll(&p, 1, 0), 0);                  /* nothing left to spin on */
+	CHECK(log_has(&lb, "refused service=echo client=? reason=out-of-descriptors"));
+	for (int i = 0; i < nfill; i++)
+		close(fill[i]);
+	CHECK_EQ(setrlimit(RLIMIT_NOFILE, &old), 0);
+	CHECK_EQ(recv(c, line, sizeof line, 0), 0);   /* closed without a decoy */
+	close(c);
+	CHECK(rdv_by_hand(s, port, line, sizeof line) > 0);
+	CHECK(valid_of(line) != 0);
+	scramble_service_free(s);
+}
+
 static void test_limits(void)
 {
 	uint16_t port;
@@ -1919,6 +1963,7 @@ int main(void)
 	test_intruder();
 	test_refused();
 	test_limits();
+	test_out_of_fds();
 	test_timeout();
 	test_cloexec();
 	test_load_good();
