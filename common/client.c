@@ -22,27 +22,11 @@
 static int connect_deadline(int fd, const struct sockaddr *sa, socklen_t len,
 			    const struct timespec *deadline)
 {
-	int err = 0, r;
-	socklen_t elen = sizeof err;
-
 	if (connect(fd, sa, len) == 0)
 		return 0;
 	if (errno != EINPROGRESS && errno != EINTR)
 		return -1;
-	r = deadline_wait_fd(fd, POLLOUT, deadline);
-	if (r == 0) {
-		errno = ETIMEDOUT;
-		return -1;
-	}
-	if (r < 0)
-		return -1;
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0)
-		return -1;
-	if (err != 0) {
-		errno = err;
-		return -1;
-	}
-	return 0;
+	return deadline_wait_connected(fd, deadline);
 }
 
 /* Read the decoy line: at most max bytes, until a newline, EOF or a full

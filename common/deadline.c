@@ -1,6 +1,7 @@
 /* Monotonic deadlines for the client's waits. */
 #include <errno.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include "deadline.h"
 
 int deadline_ms_left(const struct timespec *deadline)
@@ -34,4 +35,23 @@ int deadline_wait_fd(int fd, short events, const struct timespec *deadline)
 		if (errno != EINTR)
 			return -1;
 	}
+}
+
+int deadline_wait_connected(int fd, const struct timespec *deadline)
+{
+	int err = 0, r = deadline_wait_fd(fd, POLLOUT, deadline);
+	socklen_t elen = sizeof err;
+
+	if (r <= 0) {
+		if (r == 0)
+			errno = ETIMEDOUT;
+		return -1;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0)
+		return -1;
+	if (err != 0) {
+		errno = err;
+		return -1;
+	}
+	return 0;
 }

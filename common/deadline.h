@@ -11,4 +11,8 @@ int deadline_ms_left(const struct timespec *deadline);
  * EINTR restarts the wait with what is left of the deadline. */
 int deadline_wait_fd(int fd, short events, const struct timespec *deadline);
 
+/* The end of a non-blocking connect on fd, waited for until the deadline:
+ * 0 connected; -1 with errno ETIMEDOUT or the connect's error. */
+int deadline_wait_connected(int fd, const struct timespec *deadline);
+
 #endif

@@ -95,26 +95,6 @@ int dial_prepare(const struct target *t, int fd, const struct sockaddr *sa, sock
 	return 0;
 }
 
-/* Wait for fd to be writable; the pending connect's result.  0/-1. */
-static int wait_connected(int fd, const struct timespec *deadline)
-{
-	int err = 0, r = deadline_wait_fd(fd, POLLOUT, deadline);
-	socklen_t elen = sizeof err;
-
-	if (r <= 0) {
-		if (r == 0)
-			errno = ETIMEDOUT;
-		return -1;
-	}
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0)
-		return -1;
-	if (err != 0) {
-		errno = err;
-		return -1;
-	}
-	return 0;
-}
-
 static int connect_and_send(int fd, const struct sockaddr *sa, socklen_t len, const uint8_t *tag,
 			    const struct timespec *deadline, const struct dial_io *io)
 {
@@ -124,7 +104,7 @@ static int connect_and_send(int fd, const struct sockaddr *sa, socklen_t len, co
 	if (io->connect(fd, sa, len) != 0) {
 		if (errno != EINPROGRESS && errno != EINTR)
 			return -1;
-		if (wait_connected(fd, deadline) != 0)
+		if (deadline_wait_connected(fd, deadline) != 0)
 			return -1;
 	}
 	while (off < AUTH_TAG_BYTES) {
