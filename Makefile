@@ -271,7 +271,7 @@ all: $(BENCH_BIN)
 $(B)/bench/benchcli: tests/bench/benchcli.c $(B)/libcommon.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(EXE_LDFLAGS) $(LDFLAGS) -o $@ $< $(B)/libcommon.a
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(EXE_LDFLAGS) $(LDFLAGS) -o $@ $< $(B)/libcommon.a -Wl,-Bstatic $(CONFUSE_LIBS) $(SODIUM_LIBS) -Wl,-Bdynamic
 
 $(B)/bench/libnoop-preload.so: tests/bench/noop_preload.c
 	@mkdir -p $(dir $@)

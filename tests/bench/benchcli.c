@@ -31,6 +31,14 @@
  *                                        procfs pass and of one port- and
  *                                        LISTEN-filtered NETLINK_SOCK_DIAG
  *                                        dump, in microseconds (medians)
+ *   benchcli api CONF TARGET ttfb|rate|rss ...
+ *                                        the same command, each session
+ *                                        connecting with scramble_connect()
+ *                                        (the embedding API, scramble.h) to
+ *                                        target TARGET of the configuration
+ *                                        file CONF (its rendezvous port; the
+ *                                        PORT argument is not used), instead
+ *                                        of connect()
  *
  * Loopback only; every wait is bounded. */
 #include <arpa/inet.h>
@@ -53,6 +61,10 @@
 #include <time.h>
 #include <unistd.h>
 #include "procfs.h"
+#include "scramble.h"
+
+/* benchcli api: every session dials this target with scramble_connect() */
+static struct scramble_target *api_target;
 
 static double now_us(void)
 {
@@ -90,8 +102,12 @@ static int session(const struct sockaddr_in *in)
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	int r = -1;
-	if (connect(fd, (const struct sockaddr *)in, sizeof *in) == 0 && ping(fd) == 0)
+	int r = -1, c;
+	if (api_target)
+		c = scramble_connect(fd, (const struct sockaddr *)in, sizeof *in, api_target);
+	else
+		c = connect(fd, (const struct sockaddr *)in, sizeof *in);
+	if (c == 0 && ping(fd) == 0)
 		r = 0;
 	close(fd);
 	return r;
@@ -494,7 +510,8 @@ static int cmd_spawn(long n, const char *file, char *prog)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: benchcli ttfb|knock|rate|sink|blast|rss|watch ... (see the source)\n");
+	fprintf(stderr, "usage: benchcli [api CONF TARGET] ttfb|rdv|knock|rate|sink|blast|rss|spawn|watch ..."
+			" (see the source)\n");
 	exit(2);
 }
 
@@ -505,6 +522,20 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 2)
 		usage();
+	/* api CONF TARGET CMD ...: CMD's sessions use scramble_connect() */
+	if (!strcmp(argv[1], "api")) {
+		char err[512] = "";
+		if (argc < 5 || (strcmp(argv[4], "ttfb") && strcmp(argv[4], "rate") && strcmp(argv[4], "rss")))
+			usage();
+		api_target = scramble_target_load(argv[2], argv[3], err, sizeof err);
+		if (api_target == NULL) {
+			fprintf(stderr, "benchcli: target %s: %s (%s)\n", argv[3], err[0] ? err : argv[2],
+				strerror(errno));
+			return 2;
+		}
+		argc -= 3;
+		argv += 3;
+	}
 	const char *c = argv[1];
 	if (!strcmp(c, "ttfb") && (argc == 5 || argc == 6))
 		return to_sin(argv[3], argv[4], &in) < 0 ? 2 :
