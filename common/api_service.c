@@ -19,6 +19,7 @@
 #include <sodium.h>
 #include "api_internal.h"
 #include "auth.h"
+#include "deadline.h"
 #include "pin.h"
 #include "ports.h"
 #include "server.h"
@@ -81,13 +82,6 @@ struct scramble_service {
 	scramble_log_fn log;
 	void *log_arg;
 };
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void slog(struct scramble_service *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -416,7 +410,7 @@ int scramble_service_timeout(const struct scramble_service *s)
 			next = p->deadline;
 	if (!next)
 		return -1;
-	now = mono_ms();
+	now = now_ms();
 	if (next <= now)
 		return 0;
 	return next - now > 86400000u ? 86400000 : (int)(next - now);
@@ -497,7 +491,7 @@ static void pend_start(struct scramble_service *s, struct pend *p)
 		return;
 	}
 	p->state = P_WAIT;
-	p->deadline = mono_ms() + (uint64_t)s->conf.connect_timeout * 1000;
+	p->deadline = now_ms() + (uint64_t)s->conf.connect_timeout * 1000;
 	slog(s, "rendezvous service=%s client=%s decoy=%u%s", s->conf.name, p->client_str,
 	     p->offer.decoy, pinned ? "" : " pinned=no");
 }
@@ -528,7 +522,7 @@ static void pend_open(struct scramble_service *s, int fd, const struct ipaddr *c
 	wait = map_guard_wait(time(NULL), s->conf.guard);
 	if (wait > 0) {
 		p->state = P_HOLD;
-		p->deadline = mono_ms() + (uint64_t)wait * 1000 + 20;
+		p->deadline = now_ms() + (uint64_t)wait * 1000 + 20;
 		slog(s, "hold service=%s client=%s wait=%us", s->conf.name, p->client_str, wait);
 		return;
 	}
@@ -581,7 +575,7 @@ static void on_rendezvous(struct scramble_service *s, struct rdv_listener *l)
 			continue;
 		}
 		why = server_admit(&s->conf, &s->rate, s->npend,
-				   s->conf.per_source ? pending_from(s, &a) : 0, &a, mono_ms());
+				   s->conf.per_source ? pending_from(s, &a) : 0, &a, now_ms());
 		if (why) {
 			slog(s, "refused service=%s client=%s reason=%s", s->conf.name,
 			     addr_str(&a, as, sizeof as), why);
@@ -637,7 +631,7 @@ static void on_valid(struct scramble_service *s, struct pend *p)
 		p->fd = c;
 		p->state = P_AUTH;
 		p->ev = (struct evref){ EV_AUTH, p };
-		p->deadline = mono_ms() + AUTH_GATE_MS;
+		p->deadline = now_ms() + AUTH_GATE_MS;
 		if (ep_add(s, c, &p->ev) < 0)
 			pend_free(s, p);
 		return;
@@ -676,7 +670,7 @@ static void on_auth(struct scramble_service *s, struct pend *p)
 
 static void on_deadlines(struct scramble_service *s)
 {
-	uint64_t now = mono_ms();
+	uint64_t now = now_ms();
 	struct pend *p = s->pends, *next;
 
 	for (; p; p = next) {

@@ -4,6 +4,13 @@
 #include <sys/socket.h>
 #include "deadline.h"
 
+uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);   /* cannot fail with a valid clock id */
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 int deadline_ms_left(const struct timespec *deadline)
 {
 	struct timespec now;

@@ -4,6 +4,11 @@
 
 #include <time.h>
 
+#include <stdint.h>
+
+/* CLOCK_MONOTONIC in milliseconds (the daemon's and the services' clock). */
+uint64_t now_ms(void);
+
 /* Milliseconds left until deadline (CLOCK_MONOTONIC), 0 if it has passed. */
 int deadline_ms_left(const struct timespec *deadline);
 

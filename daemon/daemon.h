@@ -62,6 +62,7 @@
 #include <uthash.h>
 #include "addr.h"
 #include "config.h"
+#include "deadline.h"
 #include "ratelimit.h"
 #include "server.h"
 
@@ -177,7 +178,6 @@ struct daemon {
 };
 
 /* util.c */
-uint64_t now_ms(void);
 int ep_add(struct daemon *d, int fd, uint32_t events, struct evsrc *ev);
 void ep_del(struct daemon *d, int fd);
 void close_fd(int *fd);

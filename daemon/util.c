@@ -1,16 +1,8 @@
 /* Small helpers shared by the daemon's modules. */
 #include <errno.h>
 #include <sys/epoll.h>
-#include <time.h>
 #include <unistd.h>
 #include "daemon.h"
-
-uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);   /* cannot fail with a valid clock id */
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 int ep_add(struct daemon *d, int fd, uint32_t events, struct evsrc *ev)
 {
