@@ -537,21 +537,6 @@ static unsigned pending_from(const struct scramble_service *s, const struct ipad
 	return n;
 }
 
-/* Out of descriptors: accept and drop one connection with the reserve
- * descriptor, so that the level-triggered listener does not keep the
- * caller's loop spinning. */
-static void drop_one(struct scramble_service *s, int lfd)
-{
-	if (s->reserve < 0)
-		return;
-	close(s->reserve);
-	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd >= 0)
-		close(fd);
-	s->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	slog(s, "refused service=%s client=? reason=out-of-descriptors", s->conf.name);
-}
-
 static void on_rendezvous(struct scramble_service *s, struct rdv_listener *l)
 {
 	for (int i = 0; i < ACCEPT_BURST; i++) {
@@ -566,8 +551,10 @@ static void on_rendezvous(struct scramble_service *s, struct rdv_listener *l)
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			if (errno == EMFILE || errno == ENFILE)
-				drop_one(s, l->fd);
+			/* out of descriptors: drop one, or the caller's loop spins */
+			if ((errno == EMFILE || errno == ENFILE) && server_drop_one(l->fd, &s->reserve) == 0)
+				slog(s, "refused service=%s client=? reason=out-of-descriptors",
+				     s->conf.name);
 			return;
 		}
 		if (addr_from_sockaddr((struct sockaddr *)&ss, len, &a, &port) < 0) {

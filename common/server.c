@@ -1,5 +1,6 @@
 /* The server side of one rendezvous (see server.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -43,6 +44,18 @@ int server_listen(const struct sockaddr *sa, socklen_t len)
 		return -1;
 	}
 	return fd;
+}
+
+int server_drop_one(int lfd, int *reserve)
+{
+	if (*reserve < 0)
+		return -1;
+	close(*reserve);
+	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd >= 0)
+		close(fd);
+	*reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return 0;
 }
 
 /* Protocol v2: decoy and nonce at random, the valid port from the key. */
@@ -111,11 +124,11 @@ int server_accept_client(int vfd, const struct ipaddr *client, int flags, char *
 				continue;
 			return -1;
 		}
-		if (addr_from_sockaddr((struct sockaddr *)&ss, len, &a, &port) == 0 &&
-		    addr_equal(&a, client))
+		bool known = addr_from_sockaddr((struct sockaddr *)&ss, len, &a, &port) == 0;
+		if (known && addr_equal(&a, client))
 			return c;
 		if (ilen > 0) {
-			if (addr_from_sockaddr((struct sockaddr *)&ss, len, &a, &port) == 0)
+			if (known)
 				addr_str(&a, intruder, ilen);
 			else
 				snprintf(intruder, ilen, "?");

@@ -32,6 +32,12 @@ const char *server_admit(const struct service *c, struct rate_table *rt, unsigne
  * IPV6_V6ONLY for AF_INET6, backlog 128.  fd, or -1 with errno. */
 int server_listen(const struct sockaddr *sa, socklen_t len);
 
+/* Out of descriptors on listener lfd: close *reserve (a descriptor kept
+ * for this), accept one connection and close it, open the reserve again,
+ * so that a level-triggered listener does not spin.  -1 if there was no
+ * reserve. */
+int server_drop_one(int lfd, int *reserve);
+
 /* What a rendezvous offers its client. */
 struct offer {
 	uint16_t decoy, port;       /* port: the valid port */

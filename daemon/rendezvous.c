@@ -245,19 +245,6 @@ static const char *admit(struct daemon *d, struct svc *svc, const struct ipaddr 
 	return server_admit(c, &svc->rate, svc->pending, from_a, a, now_ms());
 }
 
-/* Out of descriptors: accept and drop one connection with the reserve fd
- * so the level-triggered listener does not spin. */
-static void drop_one(int lfd)
-{
-	if (reserve_fd < 0)
-		return;
-	close(reserve_fd);
-	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd >= 0)
-		close(fd);
-	reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-}
-
 void rdv_on_accept(struct daemon *d, struct listener *l)
 {
 	for (int i = 0; i < ACCEPT_BURST; i++) {
@@ -269,7 +256,7 @@ void rdv_on_accept(struct daemon *d, struct listener *l)
 				continue;
 			if (errno == EMFILE || errno == ENFILE) {
 				log_err("service=%s: out of file descriptors, connection dropped", l->svc->name);
-				drop_one(l->fd);
+				(void)server_drop_one(l->fd, &reserve_fd);
 			} else if (errno != EAGAIN) {
 				log_err("service=%s: accept: %s", l->svc->name, strerror(errno));
 			}

@@ -20,7 +20,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -32,7 +31,6 @@
 #include <syslog.h>
 #include <unistd.h>
 #include "addr.h"
-#include "client.h"
 #include "confload.h"
 #include "dial.h"
 #include "shim.h"
