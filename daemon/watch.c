@@ -60,7 +60,12 @@ static void connecting_end(struct pass *p, const struct tcp_entry *e)
 	if (i >= p->n || p->list[i] != s)
 		return;
 	if (addr_equal(&e->local, &s->client)) {
+		/* the client's own end is a socket from the client like the
+		 * server's end: it keeps the session alive unless TIME_WAIT (a
+		 * pass may see it before, or without, the server's end) */
 		p->seen[i].client = true;
+		if (e->state != TCPS_TIME_WAIT)
+			p->seen[i].client_live = true;
 	} else if (!p->seen[i].intruder) {
 		p->seen[i].intruder = true;
 		p->seen[i].who = e->local;
