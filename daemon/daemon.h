@@ -26,7 +26,9 @@
  *   there, in any state and also after the arrival (the server is killed);
  *   a peer on this host is also judged by its own end (a socket to our
  *   rendezvous address and the valid port); end = no socket from the
- *   client left except TIME_WAIT.  A remote client that connects and leaves
+ *   client left except TIME_WAIT, in two passes in a row (a read of
+ *   /proc/net/tcp is not atomic: under socket churn one pass can miss a
+ *   live connection).  A remote client that connects and leaves
  *   within one tick leaves no trace: its server ends at connect_timeout.
  * - The watch ticks every 20 ms while a server is starting (the client is
  *   waiting for its decoy), every poll_ms otherwise, never when idle.
@@ -146,6 +148,7 @@ struct session {
 	struct login_watch *login;
 	bool login_ok;
 	bool counted_pending;
+	unsigned client_missed;      /* passes in a row without a live client socket */
 	size_t widx;                 /* index in the current watch pass */
 	bool dead;                   /* freed at the end of this loop turn */
 	struct session *prev, *next;

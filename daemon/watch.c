@@ -121,7 +121,8 @@ static void act(struct daemon *d, struct session *s, const struct seen *sn)
 			log_info("login ok service=%s client=%s pid=%d", s->svc->name, s->client_str,
 				 (int)s->pid);
 		}
-		if (!sn->client_live) {
+		s->client_missed = sn->client_live ? 0 : s->client_missed + 1;
+		if (s->client_missed >= 2) {
 			log_info("session end service=%s client=%s pid=%d", s->svc->name, s->client_str,
 				 (int)s->pid);
 			session_kill(d, s);
